@@ -1,0 +1,1 @@
+"""simulator.scenario: YAML scenario files -> validated, frozen `Scenario` objects."""
