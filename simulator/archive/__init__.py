@@ -1,0 +1,60 @@
+"""simulator.archive: the virtual archive, every point's recorded events computed on demand."""
+from __future__ import annotations
+
+from ..scenario.model import Point
+from ..scenario.model import Scenario
+from . import hashing
+from .archive import Boundary
+from .archive import PointArchive
+from .events import EventSource
+from .signals import Signal
+from .values import Values
+
+__all__ = ["Archive", "Boundary", "PointArchive", "Values"]
+
+VOCABULARY_SIZE = 64
+
+
+class Archive:
+    """One `PointArchive` per point, built on first use and kept."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.seed = scenario.seed
+        self.digital_sets = {s.name.lower(): s for s in scenario.digital_sets}
+        self._points: dict[tuple[str, int], PointArchive] = {}
+        self._vocabularies: dict[tuple[str, int], tuple[str, ...]] = {}
+
+    def of(self, point: Point) -> PointArchive:
+        key = (point.server.lower(), point.id)
+        found = self._points.get(key)
+        if found is None:
+            codes: tuple[int, ...] = ()
+            if point.point_type == "Digital":
+                digital = self.digital_sets.get(point.digital_set.lower())
+                codes = tuple(code for code, _ in digital.states) if digital else (0,)
+            vocabulary = self.vocabulary(point) if point.point_type == "String" else ()
+            signal = Signal(point, self.seed, codes, len(vocabulary))
+            found = PointArchive(point, EventSource(point, self.seed, signal))
+            self._points[key] = found
+        return found
+
+    def vocabulary(self, point: Point) -> tuple[str, ...]:
+        """The strings a String point can hold: its `choices`, or faker output seeded per point."""
+        key = (point.server.lower(), point.id)
+        found = self._vocabularies.get(key)
+        if found is None:
+            spec = point.signal
+            if spec.choices:
+                found = tuple(spec.choices)
+            else:
+                from faker import Faker
+
+                fake = Faker()
+                fake.seed_instance(hashing.key(self.seed, point.server.upper(), point.id, "vocabulary"))
+                provider = getattr(fake, spec.faker or "bothify")
+                if spec.faker:
+                    found = tuple(str(provider()) for _ in range(VOCABULARY_SIZE))
+                else:
+                    found = tuple(fake.bothify("??-####").upper() for _ in range(VOCABULARY_SIZE))
+            self._vocabularies[key] = found
+        return found

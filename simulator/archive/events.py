@@ -1,0 +1,190 @@
+"""simulator.archive.events: which recorded events a point has, and when.
+
+Time is cut into slots of `events.spacing` ticks counted from the epoch. Slot k may hold an event at
+k*spacing + offset (jitter), sometimes two at the same timestamp (duplicates); outages remove the
+events of a stretch of time and leave a system-state event at its start. Every draw is a hash of
+(seed, point, purpose, slot), so any window can be computed alone, in any order, in chunks.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from ..scenario.model import TICKS_PER_DAY
+from ..scenario.model import TICKS_PER_SECOND
+from ..scenario.model import Point
+from . import hashing
+from .signals import Signal
+from .values import ANNOTATED
+from .values import NO_STATE
+from .values import QUESTIONABLE
+from .values import SUBSTITUTED
+from .values import Values
+
+PT_CREATED = 253
+CHUNK_SLOTS = 1 << 16
+
+
+class EventSource:
+    """The recorded events of one point, generated on demand for any window."""
+
+    def __init__(self, point: Point, seed: int, signal: Signal) -> None:
+        self.point = point
+        self.signal = signal
+        spec = point.events
+        spacing = max(1, int(spec.spacing))
+        if not spec.subsecond:
+            spacing = max(TICKS_PER_SECOND, -(-spacing // TICKS_PER_SECOND) * TICKS_PER_SECOND)
+        self.spacing = spacing
+        self.jitter = min(max(spec.jitter, 0.0), 0.999999)
+        self.keep = spec.keep
+        self.duplicates = spec.duplicates
+        self.subsecond = spec.subsecond
+        base = (seed, point.server.upper(), point.id)
+        self.k_keep = hashing.key(*base, "keep")
+        self.k_offset = hashing.key(*base, "offset")
+        self.k_dup = hashing.key(*base, "dup")
+        self.k_quality = hashing.key(*base, "quality")
+        self.k_sys = hashing.key(*base, "system-state")
+        self.k_sys_pick = hashing.key(*base, "system-state-pick")
+        self.k_outage = hashing.key(*base, "outage")
+        self.k_outage_start = hashing.key(*base, "outage-start")
+        self.k_outage_length = hashing.key(*base, "outage-length")
+        outages = point.outages
+        self.outage_blocks = max(1, int(np.ceil(outages.per_day))) if outages.per_day > 0 else 0
+        self.max_outage = max([g.end - g.start for g in point.gaps] + [outages.max_duration if self.outage_blocks else 0])
+        q = point.quality
+        self.q_edges = (q.questionable, q.questionable + q.substituted, q.questionable + q.substituted + q.annotated)
+        self.created = point.created
+
+    # -- windows ---------------------------------------------------------------------------------
+
+    def window(self, start: int, end: int) -> Values:
+        """All events with start <= t <= end, ascending (same-timestamp events in archive order)."""
+        return Values.concat(list(self.chunks(start, end)))
+
+    def chunks(self, start: int, end: int, *, descending: bool = False,
+               chunk_slots: int = CHUNK_SLOTS) -> Iterator[Values]:
+        """The events of [start, end] in chunks of at most `chunk_slots` slots, in time order
+        (or reverse time order), each chunk itself ordered the same way."""
+        if self.created is not None:
+            start = max(start, self.created)
+        if end < start:
+            return
+        s = self.spacing
+        first, last = start // s, end // s
+        if not descending:
+            k = first
+            while k <= last:
+                k_hi = min(last, k + chunk_slots - 1)
+                chunk = self._slots(k, k_hi, max(start, k * s), min(end, (k_hi + 1) * s - 1))
+                if len(chunk):
+                    yield chunk
+                k = k_hi + 1
+        else:
+            k = last
+            while k >= first:
+                k_lo = max(first, k - chunk_slots + 1)
+                chunk = self._slots(k_lo, k, max(start, k_lo * s), min(end, (k + 1) * s - 1))
+                if len(chunk):
+                    yield chunk.reversed()
+                k = k_lo - 1
+
+    # -- one range of slots ----------------------------------------------------------------------
+
+    def _slots(self, k_lo: int, k_hi: int, t_lo: int, t_hi: int) -> Values:
+        """Events of slots k_lo..k_hi that fall in [t_lo, t_hi], with outages and creation applied."""
+        k = np.arange(k_lo, k_hi + 1, dtype=np.int64)
+        if self.keep < 1.0:
+            k = k[hashing.uniform(self.k_keep, k) < self.keep]
+        ticks = k * self.spacing
+        if self.jitter > 0:
+            offset = (hashing.uniform(self.k_offset, k) * (self.jitter * self.spacing)).astype(np.int64)
+            if not self.subsecond:
+                offset -= offset % TICKS_PER_SECOND
+            ticks = ticks + offset
+        dup = None
+        if self.duplicates > 0:
+            repeat = 1 + (hashing.uniform(self.k_dup, k) < self.duplicates).astype(np.int64)
+            if (repeat > 1).any():
+                ticks = np.repeat(ticks, repeat)
+                k = np.repeat(k, repeat)
+                starts = np.cumsum(repeat) - repeat
+                dup = np.arange(len(k)) - np.repeat(starts, repeat)
+        ident = k * 2 if dup is None else k * 2 + dup
+        inside = (ticks >= t_lo) & (ticks <= t_hi)
+        if not inside.all():
+            ticks, ident = ticks[inside], ident[inside]
+        n = len(ticks)
+        values = self.signal.values(ticks, ident) if n else np.empty(0)
+        state = np.full(n, NO_STATE, np.int32)
+        flags = np.zeros(n, np.uint8)
+        if n and self.q_edges[2] > 0:
+            u = hashing.uniform(self.k_quality, ident)
+            flags[u < self.q_edges[0]] = QUESTIONABLE
+            flags[(u >= self.q_edges[0]) & (u < self.q_edges[1])] = SUBSTITUTED
+            flags[(u >= self.q_edges[1]) & (u < self.q_edges[2])] = ANNOTATED
+        sys_spec = self.point.system_states
+        if n and sys_spec.rate > 0 and sys_spec.states:
+            bad = hashing.uniform(self.k_sys, ident) < sys_spec.rate
+            if bad.any():
+                pick = hashing.uniform(self.k_sys_pick, ident[bad])
+                codes = np.asarray(sys_spec.states, np.int32)
+                state[bad] = codes[np.minimum((pick * len(codes)).astype(np.int64), len(codes) - 1)]
+                flags[bad] = 0
+        events = Values(ticks, values, state, flags)
+        return self._apply_outages_and_creation(events, t_lo, t_hi)
+
+    def _apply_outages_and_creation(self, events: Values, t_lo: int, t_hi: int) -> Values:
+        extra_t: list[int] = []
+        extra_code: list[int] = []
+        starts, ends, codes = self.outages(t_lo - self.max_outage, t_hi)
+        if len(starts):
+            idx = np.searchsorted(starts, events.ticks, side="right") - 1
+            reach = np.maximum.accumulate(ends)
+            inside = (idx >= 0) & (events.ticks < reach[np.maximum(idx, 0)])
+            if inside.any():
+                events = events.take(~inside)
+            prior_reach = np.concatenate([[np.iinfo(np.int64).min], reach[:-1]])
+            for s, code, before in zip(starts.tolist(), codes.tolist(), prior_reach.tolist()):
+                if t_lo <= s <= t_hi and s >= before:
+                    extra_t.append(s)
+                    extra_code.append(code)
+        if self.created is not None and t_lo <= self.created <= t_hi:
+            extra_t.append(self.created)
+            extra_code.append(PT_CREATED)
+        if not extra_t:
+            return events
+        extra = Values.of_state(np.asarray(extra_t, np.int64), 0)
+        extra.state[:] = extra_code
+        merged = Values.concat([extra, events])
+        order = np.argsort(merged.ticks, kind="stable")
+        return merged.take(order)
+
+    def outages(self, t_lo: int, t_hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Outages (explicit gaps and random ones) that start in [t_lo, t_hi], sorted by start."""
+        starts = [g.start for g in self.point.gaps if t_lo <= g.start <= t_hi]
+        ends = [g.end for g in self.point.gaps if t_lo <= g.start <= t_hi]
+        codes = [g.state for g in self.point.gaps if t_lo <= g.start <= t_hi]
+        if self.outage_blocks:
+            spec = self.point.outages
+            block = TICKS_PER_DAY // self.outage_blocks
+            j = np.arange(max(0, t_lo // block), t_hi // block + 1, dtype=np.int64)
+            hit = hashing.uniform(self.k_outage, j) < spec.per_day / self.outage_blocks
+            j = j[hit]
+            s = j * block + (hashing.uniform(self.k_outage_start, j) * block).astype(np.int64)
+            s -= s % TICKS_PER_SECOND
+            length = spec.min_duration + (hashing.uniform(self.k_outage_length, j)
+                                          * (spec.max_duration - spec.min_duration)).astype(np.int64)
+            length -= length % TICKS_PER_SECOND
+            keep = (s >= t_lo) & (s <= t_hi)
+            starts += s[keep].tolist()
+            ends += (s + np.maximum(length, TICKS_PER_SECOND))[keep].tolist()
+            codes += [spec.state] * int(keep.sum())
+        if not starts:
+            empty = np.empty(0, np.int64)
+            return empty, empty, empty
+        order = np.argsort(np.asarray(starts, np.int64), kind="stable")
+        return (np.asarray(starts, np.int64)[order], np.asarray(ends, np.int64)[order],
+                np.asarray(codes, np.int64)[order])

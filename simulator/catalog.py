@@ -1,0 +1,404 @@
+"""simulator.catalog: every named object of a scenario, found by WebID, path or filter.
+
+Data servers and their points, digital state sets, asset servers, databases, element templates,
+the element tree with its attributes, and event frames (explicit ones, and the ones schedules
+generate on demand for a query window). Knows nothing of HTTP; raises UnknownWebIdError for a
+well-formed WebID that names nothing and InvalidParameterError for a malformed one.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from dataclasses import field
+from functools import lru_cache
+
+from . import webid
+from .errors import InvalidParameterError
+from .errors import UnknownWebIdError
+from .eventframes import EventFrameEntry
+from .eventframes import EventFrameIndex
+from .scenario.model import AssetServer
+from .scenario.model import Attribute
+from .scenario.model import Database
+from .scenario.model import DataServer
+from .scenario.model import DigitalSet
+from .scenario.model import Element
+from .scenario.model import ElementTemplate
+from .scenario.model import Point
+from .scenario.model import Scenario
+
+NAMESPACE = uuid.UUID("0d7f1c52-9a43-4f0e-9a55-5e3c1b2a7c10")
+
+
+def object_guid(*parts: str) -> str:
+    """A stable GUID for a named object (uuid5 of its upper-cased identity)."""
+    return str(uuid.uuid5(NAMESPACE, "\x1f".join(p.upper() for p in parts)))
+
+
+@lru_cache(maxsize=512)
+def _wildcard(pattern: str) -> re.Pattern[str]:
+    """PI name filters: * any run of characters, ? one character, case-insensitive."""
+    out = []
+    for ch in pattern:
+        out.append(".*" if ch == "*" else "." if ch == "?" else re.escape(ch))
+    return re.compile("".join(out) + r"\Z", re.IGNORECASE | re.DOTALL)
+
+
+def name_matches(pattern: str | None, name: str) -> bool:
+    return not pattern or pattern == "*" or _wildcard(pattern).match(name) is not None
+
+
+@dataclass(eq=False)
+class DataServerEntry:
+    server: DataServer
+    path: str
+    points: list[PointEntry] = field(default_factory=list)
+    by_name: dict[str, PointEntry] = field(default_factory=dict)
+    by_id: dict[int, PointEntry] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.server.name
+
+    @property
+    def id(self) -> str:
+        return self.server.id
+
+    def web_id(self, web_id_type: str = "Full") -> str:
+        return webid.encode("DS", guids=(self.id,), path=self.name, web_id_type=web_id_type)
+
+
+@dataclass(eq=False)
+class PointEntry:
+    point: Point
+    server: DataServerEntry
+    path: str
+
+    @property
+    def name(self) -> str:
+        return self.point.name
+
+    def web_id(self, web_id_type: str = "Full") -> str:
+        return webid.encode("DP", guids=(self.server.id,), point_id=self.point.id,
+                            path=f"{self.server.name}\\{self.point.name}", web_id_type=web_id_type)
+
+
+@dataclass(eq=False)
+class AssetServerEntry:
+    server: AssetServer
+    path: str
+    databases: list[DatabaseEntry] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.server.name
+
+    @property
+    def id(self) -> str:
+        return self.server.id
+
+    def web_id(self, web_id_type: str = "Full") -> str:
+        return webid.encode("RS", guids=(self.id,), path=self.name, web_id_type=web_id_type)
+
+
+@dataclass(eq=False)
+class DatabaseEntry:
+    database: Database
+    server: AssetServerEntry
+    path: str
+    roots: list[ElementEntry] = field(default_factory=list)
+    elements: list[ElementEntry] = field(default_factory=list)
+    templates: dict[str, TemplateEntry] = field(default_factory=dict)
+    event_frames: EventFrameIndex | None = None
+
+    @property
+    def name(self) -> str:
+        return self.database.name
+
+    @property
+    def id(self) -> str:
+        return self.database.id
+
+    def web_id(self, web_id_type: str = "Full") -> str:
+        return webid.encode("RD", guids=(self.server.id, self.id), path=self.path[2:],
+                            web_id_type=web_id_type)
+
+
+@dataclass(eq=False)
+class TemplateEntry:
+    template: ElementTemplate
+    database: DatabaseEntry
+    id: str
+    path: str
+    base: TemplateEntry | None = None
+
+    @property
+    def name(self) -> str:
+        return self.template.name
+
+    def lineage(self) -> list[str]:
+        """This template's name and its base templates' names (derived templates match a base)."""
+        names, entry = [], self
+        while entry is not None:
+            names.append(entry.name.lower())
+            entry = entry.base
+        return names
+
+    def web_id(self, web_id_type: str = "Full") -> str:
+        return webid.encode("ET", guids=(self.database.server.id, self.id), path=self.path[2:],
+                            web_id_type=web_id_type)
+
+
+@dataclass(eq=False)
+class ElementEntry:
+    element: Element
+    database: DatabaseEntry
+    parent: ElementEntry | None
+    path: str
+    depth: int
+    id: str
+    children: list[ElementEntry] = field(default_factory=list)
+    attributes: list[AttributeEntry] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.element.name
+
+    def web_id(self, web_id_type: str = "Full") -> str:
+        return webid.encode("Em", guids=(self.database.server.id, self.id), path=self.path[2:],
+                            web_id_type=web_id_type)
+
+    def descendants(self) -> list[ElementEntry]:
+        out: list[ElementEntry] = []
+        stack = list(reversed(self.children))
+        while stack:
+            entry = stack.pop()
+            out.append(entry)
+            stack.extend(reversed(entry.children))
+        return out
+
+
+@dataclass(eq=False)
+class AttributeEntry:
+    """An attribute of an element or event frame; `point` is set for PI Point data references."""
+
+    attribute: Attribute
+    owner: ElementEntry | EventFrameEntry
+    id: str
+    path: str
+    point: PointEntry | None
+    value: object = None
+    static_time: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.attribute.name
+
+    @property
+    def owner_marker(self) -> str:
+        return "F" if isinstance(self.owner, EventFrameEntry) else "E"
+
+    def web_id(self, web_id_type: str = "Full") -> str:
+        system = self.owner.database.server.id
+        return webid.encode("Ab", owner=self.owner_marker, guids=(system, self.owner.id, self.id),
+                            path=self.path[2:], web_id_type=web_id_type)
+
+
+class Catalog:
+    """Lookups over one scenario's objects."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self.digital_sets: dict[str, DigitalSet] = {s.name.lower(): s for s in scenario.digital_sets}
+        self.data_servers: list[DataServerEntry] = []
+        self._servers_by_name: dict[str, DataServerEntry] = {}
+        self._servers_by_id: dict[str, DataServerEntry] = {}
+        for server in scenario.data_servers:
+            entry = DataServerEntry(server, f"\\\\PIServers[{server.name}]")
+            for point in server.points:
+                p = PointEntry(point, entry, f"\\\\{server.name}\\{point.name}")
+                entry.points.append(p)
+                entry.by_name[point.name.lower()] = p
+                entry.by_id[point.id] = p
+            self.data_servers.append(entry)
+            self._servers_by_name[server.name.lower()] = entry
+            self._servers_by_id[server.id.lower()] = entry
+        self.asset_servers: list[AssetServerEntry] = []
+        self._asset_by_id: dict[str, AssetServerEntry] = {}
+        self._databases_by_id: dict[str, DatabaseEntry] = {}
+        self._elements_by_id: dict[str, ElementEntry] = {}
+        self._attributes_by_id: dict[str, AttributeEntry] = {}
+        self._templates_by_id: dict[str, TemplateEntry] = {}
+        self._by_path: dict[str, object] = {}
+        for server in scenario.asset_servers:
+            self._add_asset_server(server)
+
+    # -- building --------------------------------------------------------------------------------
+
+    def _add_asset_server(self, server: AssetServer) -> None:
+        entry = AssetServerEntry(server, f"\\\\{server.name}")
+        self.asset_servers.append(entry)
+        self._asset_by_id[server.id.lower()] = entry
+        self._by_path[entry.path.lower()] = entry
+        for database in server.databases:
+            db = DatabaseEntry(database, entry, f"{entry.path}\\{database.name}")
+            entry.databases.append(db)
+            self._databases_by_id[database.id.lower()] = db
+            self._by_path[db.path.lower()] = db
+            for template in database.element_templates:
+                t = TemplateEntry(template, db, object_guid(db.id, "template", template.name),
+                                  f"{db.path}\\ElementTemplates[{template.name}]")
+                db.templates[template.name.lower()] = t
+                self._templates_by_id[t.id] = t
+            for t in db.templates.values():
+                if t.template.base_template:
+                    t.base = db.templates.get(t.template.base_template.lower())
+            for element in database.elements:
+                db.roots.append(self._add_element(element, db, None, db.path, 1))
+            db.event_frames = EventFrameIndex(self, db)
+
+    def _add_element(self, element: Element, db: DatabaseEntry, parent: ElementEntry | None,
+                     parent_path: str, depth: int) -> ElementEntry:
+        path = f"{parent_path}\\{element.name}"
+        entry = ElementEntry(element, db, parent, path, depth, object_guid(db.id, "element", path))
+        db.elements.append(entry)
+        self._elements_by_id[entry.id] = entry
+        self._by_path[path.lower()] = entry
+        for attribute in element.attributes:
+            a = self.make_attribute(attribute, entry)
+            entry.attributes.append(a)
+            self._attributes_by_id[a.id] = a
+            self._by_path[a.path.lower()] = a
+        for child in element.children:
+            entry.children.append(self._add_element(child, db, entry, path, depth + 1))
+        return entry
+
+    def make_attribute(self, attribute: Attribute, owner, value: object = None,
+                       static_time: int = 0) -> AttributeEntry:
+        path = f"{owner.path}|{attribute.name}"
+        point = self.point_by_path(attribute.pi_point) if attribute.pi_point else None
+        return AttributeEntry(attribute, owner, object_guid(owner.id, "attribute", attribute.name), path,
+                              point, attribute.value if value is None else value, static_time)
+
+    # -- data servers and points -----------------------------------------------------------------
+
+    def data_server_by_name(self, name: str) -> DataServerEntry | None:
+        return self._servers_by_name.get(name.strip().lower())
+
+    def data_server_by_path(self, path: str) -> DataServerEntry | None:
+        text = path.strip()
+        m = re.fullmatch(r"\\\\(?:PIServers\[(?P<a>[^\]]+)\]|(?P<b>[^\\\[\]]+))", text, re.IGNORECASE)
+        return self.data_server_by_name(m.group("a") or m.group("b")) if m else None
+
+    def point_by_path(self, path: str) -> PointEntry | None:
+        m = re.fullmatch(r"\\\\([^\\]+)\\(.+)", path.strip())
+        if not m:
+            return None
+        server = self.data_server_by_name(m.group(1))
+        return server.by_name.get(m.group(2).lower()) if server else None
+
+    def find_points(self, server: DataServerEntry, name_filter: str | None) -> list[PointEntry]:
+        if not name_filter or name_filter == "*":
+            return server.points
+        pattern = _wildcard(name_filter)
+        return [p for p in server.points if pattern.match(p.point.name)]
+
+    def digital_set(self, name: str) -> DigitalSet | None:
+        return self.digital_sets.get(name.lower()) if name else None
+
+    # -- AF --------------------------------------------------------------------------------------
+
+    def asset_server_by_name(self, name: str) -> AssetServerEntry | None:
+        for entry in self.asset_servers:
+            if entry.name.lower() == name.strip().lower():
+                return entry
+        return None
+
+    def by_path(self, path: str) -> object | None:
+        """An AF object (asset server, database, element, attribute, event frame) by its path."""
+        key = path.strip().lower()
+        found = self._by_path.get(key)
+        if found is not None:
+            return found
+        m = re.fullmatch(r"(\\\\[^\\]+\\[^\\]+)\\eventframes\[(.+?)\](?:\|(.+))?", key, re.IGNORECASE)
+        if m:
+            db = self._by_path.get(m.group(1))
+            if isinstance(db, DatabaseEntry) and db.event_frames is not None:
+                frame = db.event_frames.by_name(m.group(2))
+                if frame is not None and m.group(3):
+                    return next((a for a in frame.attributes if a.name.lower() == m.group(3)), None)
+                return frame
+        return None
+
+    # -- WebIDs ----------------------------------------------------------------------------------
+
+    def resolve(self, web_id: str, now: int | None = None):
+        """The object a WebID names. Malformed -> 400; well-formed but unknown -> 404."""
+        try:
+            info = webid.decode(web_id)
+        except webid.InvalidWebIdError as exc:
+            raise InvalidParameterError(f"The specified WebID is not valid: {exc}") from None
+        found = self._resolve(info, now)
+        if found is None:
+            raise UnknownWebIdError(f"The WebID '{web_id}' does not name an object in this system.")
+        return found
+
+    def _resolve(self, info: webid.WebIdInfo, now: int | None):
+        marker, guids, path = info.marker, info.guids, info.path
+        if marker == "DS":
+            if guids:
+                return self._servers_by_id.get(guids[-1].lower())
+            return self.data_server_by_name(path or "")
+        if marker == "DP":
+            if info.point_id is not None:
+                if guids:
+                    server = self._servers_by_id.get(guids[0].lower())
+                    return server.by_id.get(info.point_id) if server else None
+                for server in self.data_servers:
+                    if info.point_id in server.by_id:
+                        return server.by_id[info.point_id]
+                return None
+            return self.point_by_path("\\\\" + (path or ""))
+        if marker == "RS":
+            if guids:
+                return self._asset_by_id.get(guids[-1].lower())
+            return self.asset_server_by_name(path or "")
+        if marker == "RD":
+            return self._databases_by_id.get(guids[-1].lower()) if guids else self.by_path("\\\\" + (path or ""))
+        if marker == "ET":
+            return self._templates_by_id.get(guids[-1].lower()) if guids else self._template_by_path(path or "")
+        if marker == "Em":
+            return self._elements_by_id.get(guids[-1].lower()) if guids else self.by_path("\\\\" + (path or ""))
+        if marker == "Fm":
+            if guids:
+                return self._event_frame_by_id(guids[-1], now)
+            return self.by_path("\\\\" + (path or ""))
+        if marker == "Ab":
+            if not guids:
+                return self.by_path("\\\\" + (path or ""))
+            if info.owner == "F":
+                frame = self._event_frame_by_id(guids[-2], now) if len(guids) >= 2 else None
+                if frame is None:
+                    return None
+                return next((a for a in frame.attributes if a.id == guids[-1].lower()), None)
+            return self._attributes_by_id.get(guids[-1].lower())
+        return None
+
+    def _template_by_path(self, path: str):
+        for t in self._templates_by_id.values():
+            if t.path[2:].lower() == path.lower():
+                return t
+        return None
+
+    def _event_frame_by_id(self, guid: str, now: int | None):
+        for server in self.asset_servers:
+            for db in server.databases:
+                if db.event_frames is not None:
+                    frame = db.event_frames.by_id(guid.lower(), now)
+                    if frame is not None:
+                        return frame
+        return None
+
+    def element_by_id(self, guid: str) -> ElementEntry | None:
+        return self._elements_by_id.get(guid.lower())

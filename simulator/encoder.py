@@ -1,0 +1,156 @@
+"""simulator.encoder: `Values` -> PI TimedValue JSON text, fast.
+
+Large recorded responses are the simulator's hot path (150,000 values a call), so items are spelled
+by string templates rather than built as dicts: each item is "{Timestamp" + value text + one of a
+few precomputed tails (one per quality/state combination). Numbers go through orjson in one
+vectorised call, Float32 values in float32 so they print as PI prints a Single.
+"""
+from __future__ import annotations
+
+import numpy as np
+import orjson
+
+from . import pitime
+from .archive.values import ANNOTATED
+from .archive.values import QUESTIONABLE
+from .archive.values import SUBSTITUTED
+from .archive.values import Values
+from .states import SYSTEM
+
+ITEM_FIELDS = ("Timestamp", "Value", "UnitsAbbreviation", "Good", "Questionable", "Substituted", "Annotated")
+BAD = 8  # variant index of a system-state value
+
+
+def _json(value: object) -> str:
+    return orjson.dumps(value).decode()
+
+
+def state_json(code: int, name: str, is_system: bool) -> str:
+    return _json({"Name": name, "Value": int(code), "IsSystem": is_system})
+
+
+_SYSTEM_JSON = {code: state_json(code, name, True) for code, name in SYSTEM.items()}
+
+
+def system_state_json(code: int) -> str:
+    found = _SYSTEM_JSON.get(int(code))
+    return found if found is not None else state_json(code, f"State {code}", True)
+
+
+class ValueFormat:
+    """How one stream spells its values: point type, units, digital states, string vocabulary."""
+
+    def __init__(self, point_type: str, units: str = "", digital_states: dict[int, str] | None = None,
+                 vocabulary: tuple[str, ...] = (), static: object = None) -> None:
+        self.point_type = point_type
+        self.static = static
+        self.units = units
+        self.digital = {code: state_json(code, name, False) for code, name in (digital_states or {}).items()}
+        self.vocabulary = [_json(text) for text in vocabulary]
+
+    def value_texts(self, values: Values) -> list[str]:
+        """The JSON text of each value (numbers, digital-state objects, strings)."""
+        n = len(values)
+        if n == 0:
+            return []
+        kind = self.point_type
+        if kind == "Static":
+            texts = [_json(self.static)] * n
+        elif kind == "Digital":
+            codes = values.value.astype(np.int64).tolist()
+            digital = self.digital
+            texts = [digital.get(c) or state_json(c, f"State {c}", False) for c in codes]
+        elif kind == "String":
+            vocabulary = self.vocabulary or ['""']
+            last = len(vocabulary) - 1
+            texts = [vocabulary[min(i, last)] for i in values.value.astype(np.int64).tolist()]
+        else:
+            if kind in ("Int16", "Int32"):
+                array = values.value.astype(np.int64)
+            elif kind in ("Float32", "Float16"):
+                array = values.value.astype(np.float32)
+            else:
+                array = values.value
+            texts = orjson.dumps(array, option=orjson.OPT_SERIALIZE_NUMPY).decode()[1:-1].split(",")
+        bad = np.flatnonzero(values.state >= 0)
+        if len(bad):
+            for i, code in zip(bad.tolist(), values.state[bad].tolist()):
+                texts[i] = system_state_json(code)
+        return texts
+
+    def scalar(self, values: Values, i: int) -> object:
+        """One value as a Python object (for the few places that build dicts)."""
+        return orjson.loads(self.value_texts(values.take(slice(i, i + 1)))[0])
+
+
+def _variants(units: str, fields: tuple[str, ...]) -> list[str]:
+    """The text after the value for each of the 9 quality variants (flags 0..7, then bad)."""
+    out = []
+    for variant in range(9):
+        bad = variant == BAD
+        flags = 0 if bad else variant
+        parts = []
+        if "UnitsAbbreviation" in fields:
+            parts.append('"UnitsAbbreviation":' + _json("" if bad else units))
+        if "Good" in fields:
+            parts.append('"Good":' + ("false" if bad else "true"))
+        if "Questionable" in fields:
+            parts.append('"Questionable":' + ("true" if flags & QUESTIONABLE else "false"))
+        if "Substituted" in fields:
+            parts.append('"Substituted":' + ("true" if flags & SUBSTITUTED else "false"))
+        if "Annotated" in fields:
+            parts.append('"Annotated":' + ("true" if flags & ANNOTATED else "false"))
+        out.append("".join("," + p for p in parts) + "}")
+    return out
+
+
+def items(values: Values, fmt: ValueFormat, fields: tuple[str, ...] = ITEM_FIELDS) -> list[str]:
+    """One JSON object text per value, with the given TimedValue fields in PI's order."""
+    n = len(values)
+    if n == 0:
+        return []
+    fields = tuple(f for f in ITEM_FIELDS if f in fields)
+    tails = _variants(fmt.units, fields)
+    variant = np.where(values.state >= 0, BAD, values.flags).tolist()
+    has_time, has_value = "Timestamp" in fields, "Value" in fields
+    if has_time and has_value:
+        heads = pitime.format_times_prefixed(values.ticks, '{"Timestamp":"', '","Value":')
+        texts = fmt.value_texts(values)
+        return [h + v + tails[k] for h, v, k in zip(heads, texts, variant)]
+    if has_time:
+        heads = pitime.format_times_prefixed(values.ticks, '{"Timestamp":"', '"')
+        return [h + tails[k] for h, k in zip(heads, variant)]
+    if has_value:
+        texts = fmt.value_texts(values)
+        return ['{"Value":' + v + tails[k] for v, k in zip(texts, variant)]
+    return ["{" + tails[k][1:] if len(tails[k]) > 1 else "{}" for k in variant]
+
+
+def item_fields(selection) -> tuple[str, ...]:
+    """The TimedValue fields a selection keeps (all without a selection)."""
+    if selection is None:
+        return ITEM_FIELDS
+    return tuple(f for f in ITEM_FIELDS if selection.keeps(f))
+
+
+def splice(envelope: dict, selection, lists: dict[str, str]) -> str:
+    """JSON text of `envelope` where each placeholder string in `lists` is replaced by raw JSON.
+
+    Lets a small dict (Links, WebId, Name...) be serialised by orjson while the large item lists,
+    already text, are spliced in without re-parsing.
+    """
+    from .params import select
+
+    text = orjson.dumps(select(envelope, selection)).decode()
+    for marker, raw in lists.items():
+        quoted = orjson.dumps(marker).decode()
+        index = text.find(quoted)
+        if index >= 0:
+            text = text[:index] + raw + text[index + len(quoted):]
+    return text
+
+
+def timed_value(values: Values, fmt: ValueFormat, selection=None) -> str:
+    """A single TimedValue object (value, end, summary values)."""
+    texts = items(values.take(slice(0, 1)), fmt, item_fields(selection))
+    return texts[0] if texts else "{}"

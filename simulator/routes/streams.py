@@ -1,0 +1,101 @@
+"""Routes of PI's Stream controller: /piwebapi/streams/{webId}/... for a point or attribute."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+from .. import shapes
+from ..queries import AtTimesQuery
+from ..queries import InterpolatedQuery
+from ..queries import PlotQuery
+from ..queries import RecordedQuery
+from ..queries import SummaryQuery
+from .common import args
+from .common import json_response
+from .common import sim
+
+bp = Blueprint("streams", __name__, url_prefix="/piwebapi/streams")
+
+
+@bp.get("/<webId>/recorded")
+def get_recorded(webId: str):
+    """Recorded events between startTime and endTime; silently truncated at maxCount, as PI does."""
+    s, a = sim(), args()
+    stream = s.stream(webId)
+    query = RecordedQuery.from_args(a, s)
+    return json_response(shapes.timed_values(query.run(stream, s.now()), stream, a.selected_fields()))
+
+
+@bp.get("/<webId>/interpolated")
+def get_interpolated(webId: str):
+    s, a = sim(), args()
+    stream = s.stream(webId)
+    query = InterpolatedQuery.from_args(a, s)
+    return json_response(shapes.timed_values(query.run(stream, s.now()), stream, a.selected_fields()))
+
+
+@bp.get("/<webId>/interpolatedattimes")
+def get_interpolated_at_times(webId: str):
+    s, a = sim(), args()
+    stream = s.stream(webId)
+    query = AtTimesQuery.from_args(a, s)
+    return json_response(shapes.timed_values(query.interpolated(stream, s.now()), stream, a.selected_fields()))
+
+
+@bp.get("/<webId>/recordedattime")
+def get_recorded_at_time(webId: str):
+    s, a = sim(), args()
+    stream = s.stream(webId)
+    query = AtTimesQuery.from_args(a, s, single=True)
+    values = query.recorded(stream, s.now())
+    return json_response(shapes.timed_value(values, stream, a.selected_fields()))
+
+
+@bp.get("/<webId>/plot")
+def get_plot(webId: str):
+    s, a = sim(), args()
+    stream = s.stream(webId)
+    query = PlotQuery.from_args(a, s)
+    return json_response(shapes.timed_values(query.run(stream, s.now()), stream, a.selected_fields()))
+
+
+@bp.get("/<webId>/summary")
+def get_summary(webId: str):
+    s, a = sim(), args()
+    stream = s.stream(webId)
+    query = SummaryQuery.from_args(a, s)
+    return json_response(shapes.summaries(query.run(stream, s.now()), stream, a.selected_fields()))
+
+
+@bp.get("/<webId>/value")
+def get_value(webId: str):
+    """The value at `time` (interpolated), or the snapshot without it."""
+    s, a = sim(), args()
+    stream = s.stream(webId)
+    return json_response(shapes.timed_value(_value(stream, a, s), stream, a.selected_fields()))
+
+
+@bp.get("/<webId>/end")
+def get_end(webId: str):
+    s, a = sim(), args()
+    stream = s.stream(webId)
+    return json_response(shapes.timed_value(_end(stream, s), stream, a.selected_fields()))
+
+
+def _value(stream, a, s):
+    now = s.now()
+    if "time" not in a:
+        return _end(stream, s)
+    t = a.time("time", None, now=now, tz=a.timezone(s.timezone))
+    if stream.archive is None:
+        return stream.static_values([stream.static_time])
+    return stream.archive.value_at(t, now)
+
+
+def _end(stream, s):
+    if stream.archive is None:
+        return stream.static_values([stream.static_time])
+    return stream.archive.end(s.now())
+
+
+value_of = _value
+end_of = _end

@@ -1,0 +1,121 @@
+"""Routes of PI's StreamSet controller: many streams in one call.
+
+Ad hoc sets name their streams with repeated `webId` parameters; /streamsets/{webId}/... reads the
+attributes of an element, event frame or attribute. A stream that cannot be read (unknown or
+malformed WebID) gets a per-item WebException instead of failing the whole call.
+"""
+from __future__ import annotations
+
+from flask import Blueprint
+
+from .. import catalog as cat
+from .. import shapes
+from ..errors import InvalidParameterError
+from ..errors import PIError
+from ..queries import InterpolatedQuery
+from ..queries import PlotQuery
+from ..queries import RecordedQuery
+from ..queries import SummaryQuery
+from ..streams import open_stream
+from .common import args
+from .common import base
+from .common import json_response
+from .common import sim
+from .streams import end_of
+from .streams import value_of
+
+bp = Blueprint("streamsets", __name__, url_prefix="/piwebapi/streamsets")
+
+
+def _ad_hoc(a):
+    web_ids = a.getlist("webId")
+    if not web_ids:
+        raise InvalidParameterError("The parameter 'webId' is required (repeat it once per stream).")
+    s = sim()
+    streams, failures = [], []
+    for web_id in web_ids:
+        try:
+            streams.append(s.stream(web_id))
+        except PIError as exc:
+            failures.append({"WebId": web_id, "Items": [], "WebException": {"StatusCode": exc.status,
+                                                                             "Errors": exc.messages}})
+    return streams, failures
+
+
+def _of_object(web_id: str, a):
+    s = sim()
+    owner = s.resolve(web_id)
+    if isinstance(owner, (cat.ElementEntry,)):
+        attributes = list(owner.attributes)
+        if a.boolean("searchFullHierarchy", False):
+            for child in owner.descendants():
+                attributes.extend(child.attributes)
+    elif hasattr(owner, "attributes") and not isinstance(owner, cat.AttributeEntry):
+        attributes = list(owner.attributes)
+    elif isinstance(owner, cat.AttributeEntry):
+        attributes = []
+    else:
+        raise InvalidParameterError(f"The WebID '{web_id}' does not name an element, event frame or attribute.")
+    name_filter, category = a.get("nameFilter"), a.get("categoryName")
+    template = a.get("templateName")
+    show_excluded, show_hidden = a.boolean("showExcluded", False), a.boolean("showHidden", False)
+    chosen = [x for x in attributes
+              if cat.name_matches(name_filter, x.name)
+              and (not category or category.lower() in (c.lower() for c in x.attribute.categories))
+              and (not template or (x.attribute.template or "").lower() == template.lower())
+              and (show_excluded or not x.attribute.is_excluded)
+              and (show_hidden or not x.attribute.is_hidden)]
+    now = s.now()
+    return [open_stream(x, s.catalog, s.archive, now) for x in chosen], []
+
+
+def _respond(streams, failures, run, shape):
+    s, a = sim(), args()
+    now = s.now()
+    members = [(stream, run(stream, now)) for stream in streams]
+    return json_response(shape(members, base(), a.web_id_type(s.scenario.web_id_type), a.selected_fields(),
+                               tuple(failures)))
+
+
+def _read(kind: str, streams, failures):
+    s, a = sim(), args()
+    n = len(streams) + len(failures)
+    if kind == "recorded":
+        q = RecordedQuery.from_args(a, s, n)
+        return _respond(streams, failures, q.run, shapes.stream_set)
+    if kind == "interpolated":
+        q = InterpolatedQuery.from_args(a, s, n)
+        return _respond(streams, failures, q.run, shapes.stream_set)
+    if kind == "plot":
+        q = PlotQuery.from_args(a, s, n)
+        return _respond(streams, failures, q.run, shapes.stream_set)
+    if kind == "summary":
+        q = SummaryQuery.from_args(a, s, n)
+        return _respond(streams, failures, q.run, shapes.stream_set_summaries)
+    if kind == "value":
+        return _respond(streams, failures, lambda st, now: value_of(st, a, s), shapes.stream_set_values)
+    return _respond(streams, failures, lambda st, now: end_of(st, s), shapes.stream_set_values)
+
+
+KINDS = ("recorded", "interpolated", "plot", "summary", "value", "end")
+
+
+def _register(kind: str) -> None:
+    def ad_hoc():
+        a = args()
+        streams, failures = _ad_hoc(a)
+        return _read(kind, streams, failures)
+
+    def of_object(webId: str):
+        a = args()
+        streams, failures = _of_object(webId, a)
+        return _read(kind, streams, failures)
+
+    ad_hoc.__name__ = f"get_{kind}_ad_hoc"
+    of_object.__name__ = f"get_{kind}"
+    bp.add_url_rule(f"/{kind}", view_func=ad_hoc, methods=["GET"])
+    bp.add_url_rule(f"/<webId>/{kind}", view_func=of_object, methods=["GET"])
+
+
+for _kind in KINDS:
+    _register(_kind)

@@ -1,0 +1,9 @@
+"""simulator.wsgi: the app object gunicorn serves (`gunicorn simulator.wsgi:app`).
+
+The scenario and other settings come from PISIM_* environment variables (see settings.py).
+"""
+from __future__ import annotations
+
+from . import create_app
+
+app = create_app()
