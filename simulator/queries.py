@@ -26,7 +26,7 @@ BOUNDARY_TYPES = (Boundary.INSIDE, Boundary.OUTSIDE, Boundary.INTERPOLATED)
 CALCULATION_BASES = ("TimeWeighted", "EventWeighted", "TimeWeightedContinuous", "TimeWeightedDiscrete",
                      "EventWeightedExcludeMostRecentEvent", "EventWeightedExcludeEarliestEvent",
                      "EventWeightedIncludeBothEnds")
-TIME_TYPES = ("Auto", "EarliestTime", "MostRecentTime", "IntervalStart", "IntervalEnd")
+TIME_TYPES = ("Auto", "EarliestTime", "MostRecentTime")
 SAMPLE_TYPES = ("ExpressionRecordedValues", "Interval")
 RETRIEVAL_MODES = ("Auto", "AtOrBefore", "Before", "AtOrAfter", "After", "Exact")
 SORT_ORDERS = ("Ascending", "Descending")

@@ -11,7 +11,8 @@ Definitions (each interval [a, b]; the tests check them against a brute-force lo
 - Event-weighted: over the good events with a <= t < b (t <= b in the last interval): Total = sum,
   Average = mean, Minimum/Maximum (stamped with their time), Range, StdDev (n - 1), PopulationStdDev
   (n), Count, PercentGood = good events / all events x 100.
-- Timestamps (timeType Auto): Minimum/Maximum at their occurrence, the rest at the interval start.
+- Timestamps: timeType Auto stamps Minimum/Maximum at their occurrence and the rest at the interval
+  start; EarliestTime stamps everything at the interval start, MostRecentTime at its end.
   An interval without good data gives the system state "No Data" (Good false), except Count (0).
 """
 from __future__ import annotations
@@ -176,9 +177,9 @@ def _result(kind: str, a: int, b: int, acc: _Accumulator, stats: _EventStats, ti
         value, stamp = _time_weighted(kind, a, acc)
     else:
         value, stamp = _event_weighted(kind, a, stats)
-    if time_type.lower() == "intervalend":
+    if time_type.lower() == "mostrecenttime":
         stamp = b
-    elif time_type.lower() == "intervalstart":
+    elif time_type.lower() == "earliesttime":
         stamp = a
     if value is None:
         return SummaryValue(kind, _one(stamp, 0.0, NO_DATA))
