@@ -181,12 +181,15 @@ def _call(spec: dict, resource: str) -> dict:
     environ = builder.get_environ()
     environ["pisim.batch"] = True
     environ["REMOTE_ADDR"] = request.remote_addr or "127.0.0.1"
-    app_iter, status, response_headers = run_wsgi_app(current_app.wsgi_app, environ, buffered=True)
     try:
-        body = b"".join(app_iter)
-    finally:
-        if hasattr(app_iter, "close"):
-            app_iter.close()
+        app_iter, status, response_headers = run_wsgi_app(current_app.wsgi_app, environ, buffered=True)
+        try:
+            body = b"".join(app_iter)
+        finally:
+            if hasattr(app_iter, "close"):
+                app_iter.close()
+    except OSError:  # a socket-level fault stub hit inside a sub-request
+        return _error(502, "The request was cancelled.")
     content_type = response_headers.get("Content-Type", "")
     content: object = body.decode("utf-8", "replace")
     if "json" in content_type and body:
