@@ -1,0 +1,50 @@
+# Every target sets itself up: a virtualenv in .venv with the project and its test extras.
+PYTHON   ?= python3
+VENV     := .venv
+BIN      := $(VENV)/bin
+STAMP    := $(VENV)/.installed
+HOST     ?= 127.0.0.1
+PORT     ?= 8000
+SCENARIO ?= default
+WORKERS  ?= 2
+CONFIG   ?= demo/connector.yaml
+PYTEST_ARGS ?=
+
+.PHONY: install simulate demo test fuzz bench cassettes clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## simulate: serve a scenario with gunicorn (SCENARIO=default|large|qa-...|path.yaml, HOST, PORT, WORKERS)
+simulate: install
+	$(BIN)/pi-sim serve --scenario $(SCENARIO) --host $(HOST) --port $(PORT) --workers $(WORKERS)
+
+## demo: the main job: simulator + connector into ./lakehouse, then a summary of what landed
+demo: install
+	$(BIN)/python -m demo.run --config $(CONFIG)
+
+## test: the whole suite (starts its own simulators on free loopback ports)
+test: install
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+## fuzz: schemathesis CLI against the simulator under gunicorn (longer than the in-suite run)
+fuzz: install
+	$(BIN)/python -m tests.fuzz
+
+## bench: throughput figures for the simulator and the connector
+bench: install
+	$(BIN)/python -m bench.run
+
+## cassettes: re-record the vcrpy cassettes from the simulator
+cassettes: install
+	$(BIN)/python -m pytest -q tests/connector/test_cassettes.py --record-mode=rewrite
+
+clean:
+	rm -rf $(VENV) lakehouse .pytest_cache .hypothesis .bench
