@@ -32,7 +32,8 @@ def serve(settings: Settings) -> None:
         "bind": f"{settings.host}:{settings.port}",
         "workers": settings.workers,
         "preload_app": True,
-        "timeout": 120,
+        "timeout": 300,
+        "limit_request_line": 0,  # stream sets name many WebIDs in one URL
         "accesslog": "-",
         "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
     }
