@@ -1,0 +1,19 @@
+"""connector.jobs.points: the discovered points' metadata, upserted into `points`."""
+from __future__ import annotations
+
+import dataclasses
+
+from ..context import RunContext
+from ..context import TableReport
+from ..discovery import PointInfo
+from ..tables import Points
+
+
+def write_points(ctx: RunContext, points: list[PointInfo]) -> TableReport:
+    """MERGE one row per point (metadata changes, such as a new descriptor, update the row)."""
+    ctx.sink.ensure(Points)
+    if not points:
+        return TableReport()
+    table = ctx.rows_table(Points, [dataclasses.asdict(p) for p in points])
+    ctx.sink.merge(Points, table, metadata={"pi-connector.run_id": ctx.run_id})
+    return TableReport(rows=table.num_rows)
