@@ -21,7 +21,8 @@ The shape (every section but source and destination is optional; defaults shown)
       - name_filter: "SYD.*"                    # interpolated or summaries is enabled
       - names: [A, B]
       - af: {database: "\\\\PIAF01\\DB", element_template: Pump, element_path: null, attributes: null}
-    recorded: {enabled: true, start: "*-1d", end: "*", lookback: 10m, method: streamsets, max_count: null}
+    recorded: {enabled: true, start: "*-1d", end: "*", lookback: 10m, method: streamsets, max_count: null,
+               flush_rows: 1000000}
     interpolated: {enabled: false, interval: 1h, start: "*-1d", end: "*"}
     summaries: {enabled: false, duration: 1h, types: [Average, Minimum, Maximum],
                 calculation_basis: TimeWeighted, start: "*-1d", end: "*"}
@@ -170,7 +171,8 @@ TagSelector = t.Union[NameFilter, NameList, AFSelector]
 
 @dataclass(frozen=True)
 class RecordedConfig:
-    """recorded: archive events. max_count: values per stream per call (None = auto)."""
+    """recorded: archive events. max_count: values per stream per call (None = auto); flush_rows:
+    rows buffered before a Delta commit and its checkpoint (memory vs commit count)."""
 
     enabled: bool = True
     start: str = "*-1d"
@@ -178,6 +180,7 @@ class RecordedConfig:
     lookback: dt.timedelta = dt.timedelta(minutes=10)
     method: str = "streamsets"
     max_count: int | None = None
+    flush_rows: int = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -865,6 +868,7 @@ class RecordedSchema(_Window):
     lookback = Duration()
     method = Choice(RECORDED_METHODS)
     max_count = Integer(minimum=1, allow_none=True)
+    flush_rows = Integer(minimum=1)
 
     @post_load
     def _make(self, data: dict, **kwargs: t.Any) -> RecordedConfig:

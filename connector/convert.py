@@ -43,12 +43,15 @@ def constant(value: str, n: int) -> pa.Array:
     return pa.DictionaryArray.from_arrays(indices, pa.array([value], type=pa.string())).cast(pa.string())
 
 
-def ordinals(ns: np.ndarray) -> np.ndarray:
-    """0, 1, 2... for events sharing one timestamp, in the order they came (input sorted by time)."""
+def ordinals(ns: np.ndarray, boundaries: np.ndarray | None = None) -> np.ndarray:
+    """0, 1, 2... for events sharing one timestamp, in the order they came (input sorted by time
+    within each stream; `boundaries` marks the rows where a new stream starts)."""
     n = len(ns)
     if n == 0:
         return np.zeros(0, np.int32)
     starts = np.r_[True, ns[1:] != ns[:-1]]
+    if boundaries is not None:
+        starts |= boundaries
     index = np.arange(n)
     group_start = np.maximum.accumulate(np.where(starts, index, 0))
     return (index - group_start).astype(np.int32)
@@ -70,8 +73,17 @@ class ValueColumns:
     units: pa.Array
 
 
-def value_columns(items: Sequence[TimedValue], units: str) -> ValueColumns:
-    """Split PI values by JSON type into the numeric, string and digital-state columns."""
+def repeated(values: Sequence[str], counts: Sequence[int]) -> pa.Array:
+    """values[i] repeated counts[i] times, as one string column (no per-row Python objects)."""
+    indices = pa.array(np.repeat(np.arange(len(values), dtype=np.int32), counts))
+    return pa.DictionaryArray.from_arrays(indices, pa.array(list(values), type=pa.string())).cast(pa.string())
+
+
+def value_columns(items: Sequence[TimedValue], units: str | pa.Array) -> ValueColumns:
+    """Split PI values by JSON type into the numeric, string and digital-state columns.
+
+    `units` is the stream's units (a string) or one per row (an array): used where PI did not
+    send units per value; system states get none, as PI gives them."""
     values = [item.Value for item in items]
     n = len(values)
     states = [i for i, v in enumerate(values) if v.__class__ is StateValue]
@@ -109,9 +121,11 @@ def value_columns(items: Sequence[TimedValue], units: str) -> ValueColumns:
     good = pa.array([item.Good for item in items], type=pa.bool_())
     item_units = [item.UnitsAbbreviation for item in items]
     if any(u is not None for u in item_units):
-        units_column = pa.array([u if u is not None else units for u in item_units], type=pa.string())
+        fallback = [units] * n if isinstance(units, str) else units.to_pylist()
+        units_column = pa.array([u if u is not None else f for u, f in zip(item_units, fallback)], type=pa.string())
     else:  # units not requested per value: PI gives system states no units, the rest the stream's
-        units_column = pc.if_else(pa.array(system), pa.scalar("", pa.string()), constant(units, n))
+        default = constant(units, n) if isinstance(units, str) else units
+        units_column = pc.if_else(pa.array(system), pa.scalar("", pa.string()), default)
     return ValueColumns(
         value=numbers, string_value=string_value, digital_name=digital_name, digital_code=digital_code,
         is_system=pa.array(system), good=good,
@@ -121,17 +135,25 @@ def value_columns(items: Sequence[TimedValue], units: str) -> ValueColumns:
         units=units_column)
 
 
-def recorded_table(stream: StreamInfo, items: Sequence[TimedValue], schema: pa.Schema, *,
-                   run_id: str, ingested_at_us: int) -> pa.Table:
-    """Rows of `recorded_values` for one stream's events (in archive order, complete per timestamp)."""
-    n = len(items)
-    ns = timestamps_ns([item.Timestamp for item in items])
+def recorded_rows(streams: Sequence[tuple[StreamInfo, Sequence[TimedValue]]], schema: pa.Schema, *,
+                  run_id: str, ingested_at_us: int) -> pa.Table:
+    """Rows of `recorded_values` for several streams' events (each in archive order, complete per
+    timestamp), converted in one pass: a few Arrow calls per group, not per stream."""
+    streams = [(info, items) for info, items in streams if items]
+    counts = [len(items) for _, items in streams]
+    everything: list[TimedValue] = [item for _, items in streams for item in items]
+    n = len(everything)
+    ns = timestamps_ns([item.Timestamp for item in everything])
     ns_np = ns.to_numpy(zero_copy_only=False)
-    cols = value_columns(items, stream.units)
+    boundaries = np.zeros(n, dtype=bool)
+    if n:
+        boundaries[np.cumsum([0] + counts[:-1])] = True
+    cols = value_columns(everything, repeated([info.units for info, _ in streams], counts))
     timestamp = pa.array(ns_np // 1000, type=pa.int64()).cast(TS_US)
     columns = {
-        "web_id": constant(stream.web_id, n), "tag": constant(stream.tag, n), "timestamp": timestamp,
-        "timestamp_ns": ns, "ordinal": pa.array(ordinals(ns_np), type=pa.int32()),
+        "web_id": repeated([info.web_id for info, _ in streams], counts),
+        "tag": repeated([info.tag for info, _ in streams], counts), "timestamp": timestamp,
+        "timestamp_ns": ns, "ordinal": pa.array(ordinals(ns_np, boundaries), type=pa.int32()),
         "value": cols.value, "string_value": cols.string_value, "digital_name": cols.digital_name,
         "digital_code": cols.digital_code, "is_system": cols.is_system, "good": cols.good,
         "questionable": cols.questionable, "substituted": cols.substituted, "annotated": cols.annotated,
@@ -140,3 +162,9 @@ def recorded_table(stream: StreamInfo, items: Sequence[TimedValue], schema: pa.S
         "run_id": constant(run_id, n),
     }
     return pa.Table.from_arrays([columns[f.name].cast(f.type) for f in schema], schema=schema)
+
+
+def recorded_table(stream: StreamInfo, items: Sequence[TimedValue], schema: pa.Schema, *,
+                   run_id: str, ingested_at_us: int) -> pa.Table:
+    """Rows of `recorded_values` for one stream's events."""
+    return recorded_rows([(stream, items)], schema, run_id=run_id, ingested_at_us=ingested_at_us)

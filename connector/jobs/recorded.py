@@ -14,6 +14,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -21,13 +22,12 @@ from ..context import NS
 from ..context import RunContext
 from ..context import TableReport
 from ..convert import StreamInfo
-from ..convert import recorded_table
+from ..convert import recorded_rows
 from ..discovery import PointInfo
 from ..errors import ConnectorError
 from ..paging import RecordedReader
 from ..tables import RecordedValues
 
-FLUSH_ROWS = 1_000_000
 INITIAL_WINDOW_NS = 3600 * NS
 MAX_URL_WEB_IDS = 200
 _DONE = object()
@@ -108,38 +108,43 @@ class RecordedJob:
         while active and start < self.end_ns and not self._stop.is_set():
             end = min(self.end_ns, start + max(width, NS))
             reads = reader.read([p.web_id for p in active], start, end, self.max_count)
-            merge_parts, append_parts, skipped, values, densest = [], [], [], 0, 0
+            streams, thresholds, skipped, densest = [], [], [], 0
             for point in active:
                 read = reads[point.web_id]
                 if read.error is not None:
                     skipped.append((point, str(read.error)))
                     continue
                 densest = max(densest, len(read.items))
-                if not read.items:
-                    continue
-                rows = recorded_table(StreamInfo(point.web_id, point.name, read.units or point.engineering_units),
-                                      read.items, self.table.schema, run_id=self.ctx.run_id,
-                                      ingested_at_us=self.ctx.ingested_at_us)
-                values += rows.num_rows
-                boundary = group.merge_before[point.web_id]
-                if boundary <= start:
-                    append_parts.append(rows)
-                elif boundary >= end:
-                    merge_parts.append(rows)
-                else:
-                    older = pc.less(rows.column("timestamp_ns"), boundary)
-                    merge_parts.append(rows.filter(older))
-                    append_parts.append(rows.filter(pc.invert(older)))
+                if read.items:
+                    streams.append((StreamInfo(point.web_id, point.name, read.units or point.engineering_units),
+                                    read.items))
+                    thresholds.append(group.merge_before[point.web_id])
+            merge, append = self._split(streams, thresholds, start)
+            values = (merge.num_rows if merge is not None else 0) + (append.num_rows if append is not None else 0)
             done = {p.web_id for p, _ in skipped}
             active = [p for p in active if p.web_id not in done]
-            out.put(_Window(number, end, [p.web_id for p in active], _concat(merge_parts), _concat(append_parts),
-                            values, skipped, end >= self.end_ns or not active))
+            out.put(_Window(number, end, [p.web_id for p in active], merge, append, values, skipped,
+                            end >= self.end_ns or not active))
             # the next window holds about one page per tag at the densest tag's rate
             if densest:
                 width = max(NS, min(width * 8, int((end - start) * (0.8 * self.max_count) / densest)))
             else:
                 width = min(width * 8, self.end_ns - end) if end < self.end_ns else width
             start = end
+
+    def _split(self, streams: list, thresholds: list[int], start: int) -> tuple[pa.Table | None, pa.Table | None]:
+        """The window's rows, split into those that may already be in the table (older than their
+        tag's cursor: MERGE) and those that cannot be (append)."""
+        if not streams:
+            return None, None
+        rows = recorded_rows(streams, self.table.schema, run_id=self.ctx.run_id,
+                             ingested_at_us=self.ctx.ingested_at_us)
+        if max(thresholds) <= start:
+            return None, rows
+        counts = [len(items) for _, items in streams]
+        bound = pa.array(np.repeat(np.asarray(thresholds, dtype=np.int64), counts))
+        older = pc.less(rows.column("timestamp_ns"), bound)
+        return _nonempty(rows.filter(older)), _nonempty(rows.filter(pc.invert(older)))
 
     # -- writing (calling thread) -----------------------------------------------------------------
 
@@ -188,7 +193,7 @@ class RecordedJob:
                 report.rows += item.values
                 self.ctx.progress.advance(label, done=len(item.web_ids) + len(item.skipped) if item.finished else 0,
                                           values=item.values)
-                if pending_rows >= FLUSH_ROWS:
+                if pending_rows >= self.ctx.config.recorded.flush_rows:
                     self._flush(pending_merge, pending_append, pending_cursors)
                     pending_merge, pending_append, pending_cursors, pending_rows = [], [], {}, 0
             if errors:
@@ -221,8 +226,5 @@ class RecordedJob:
             self.ctx.checkpoints.commit(self.table, cursors, version, self.ctx.run_id)
 
 
-def _concat(parts: list[pa.Table]) -> pa.Table | None:
-    parts = [p for p in parts if p.num_rows]
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else pa.concat_tables(parts)
+def _nonempty(table: pa.Table) -> pa.Table | None:
+    return table if table.num_rows else None
