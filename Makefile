@@ -10,7 +10,7 @@ WORKERS  ?= 2
 CONFIG   ?= demo/connector.yaml
 PYTEST_ARGS ?=
 
-.PHONY: install simulate demo test fuzz bench cassettes clean
+.PHONY: install simulate demo test fuzz bench cassettes docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,3 +48,7 @@ cassettes: install
 
 clean:
 	rm -rf $(VENV) lakehouse .pytest_cache .hypothesis .bench
+
+## docs: regenerate docs/tables.md from the table declarations
+docs: install
+	$(BIN)/python -c "from connector.tables import markdown; print('# Bronze tables\n\nGenerated from the table declarations in \`connector/tables/\` (\`make docs\` rewrites it; a test checks it is current).\n'); print(markdown(2))" > docs/tables.md
