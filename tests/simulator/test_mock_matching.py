@@ -93,6 +93,9 @@ def test_json_path_subset():
     assert json_path(doc, "$.Items[?(@.Value > 2)].Name") == ["B"]
     assert json_path(doc, "$.Items[?(@.Name == 'A')].Value") == [1.5]
     assert json_path(doc, "$.Items[?(@.Name =~ /a/i)].Name") == ["A"]
+    assert json_path(doc, r"$.Items[?(@.Name =~ /^\w$/)].Name") == ["A", "B"]  # a backslash reaches re intact
+    with pytest.raises(InvalidParameterError, match="bad regular expression"):
+        json_path(doc, "$.Items[?(@.Name =~ /(/)]")
     assert json_path(doc, "$.Items[?(@.Missing)]") == []
     assert json_path(doc, "$.Nope") == []
     with pytest.raises(InvalidParameterError, match="must start with"):

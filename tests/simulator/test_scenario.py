@@ -23,7 +23,7 @@ from simulator.scenario import validate_file
 from simulator.scenario.loader import SCENARIO_DIR
 from simulator.scenario.loader import read_yaml
 from simulator.scenario.model import TICKS_PER_SECOND
-from simulator.scenario.schema import NAMESPACE
+from simulator.scenario.fields import NAMESPACE
 
 BAD_DIR = Path(__file__).resolve().parents[1] / "scenarios" / "bad"
 BAD_FILES = sorted(BAD_DIR.glob("*.yaml"))
