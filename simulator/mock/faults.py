@@ -114,11 +114,15 @@ def validate_delay(delay: Delay, where: str) -> Delay:
 
 
 def parse_delay(spec: object, where: str = "delay") -> Delay:
-    """A Delay from admin JSON: a number of ms, or {kind, ms | lower, upper | median, sigma, cap}."""
+    """A Delay from admin JSON: a number of ms; the scenario-file forms {fixed: ms},
+    {uniform: [lower, upper]}, {lognormal: {median, sigma, cap}}; or {kind, ms | lower, upper |
+    median, sigma, cap}."""
     if isinstance(spec, (int, float)) and not isinstance(spec, bool):
         return validate_delay(Delay("fixed", ms=_number(spec, where)), where)
     if not isinstance(spec, dict):
         raise InvalidParameterError(f"{where}: must be a number of ms or an object, got {spec!r}")
+    if len(spec) == 1 and next(iter(spec)) in ("fixed", "uniform", "lognormal"):
+        return _scenario_form(spec, where)
     names = {f.name for f in fields(Delay)}
     unknown = sorted(set(spec) - names)
     if unknown:
@@ -128,6 +132,24 @@ def parse_delay(spec: object, where: str = "delay") -> Delay:
     except TypeError as exc:
         raise InvalidParameterError(f"{where}: {exc}") from exc
     return validate_delay(delay, where)
+
+
+def _scenario_form(spec: dict, where: str) -> Delay:
+    """The delay as scenario files write it, so the admin API takes the same text."""
+    kind, value = next(iter(spec.items()))
+    if kind == "fixed":
+        return validate_delay(Delay("fixed", ms=_number(value, f"{where}.fixed")), where)
+    if kind == "uniform":
+        if not isinstance(value, list) or len(value) != 2:
+            raise InvalidParameterError(f"{where}.uniform: must be [lower, upper] in ms, got {value!r}")
+        return validate_delay(Delay("uniform", lower=_number(value[0], f"{where}.uniform[0]"),
+                                    upper=_number(value[1], f"{where}.uniform[1]")), where)
+    if not isinstance(value, dict) or set(value) - {"median", "sigma", "cap"}:
+        raise InvalidParameterError(f"{where}.lognormal: must be {{median, sigma, cap?}} in ms, got {value!r}")
+    cap = value.get("cap")
+    return validate_delay(Delay("lognormal", median=_number(value.get("median"), f"{where}.lognormal.median"),
+                                sigma=_number(value.get("sigma"), f"{where}.lognormal.sigma"),
+                                cap=None if cap is None else _number(cap, f"{where}.lognormal.cap")), where)
 
 
 def parse_distribution(spec: object, where: str = "delayDistribution") -> Delay:

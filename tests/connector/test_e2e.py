@@ -84,7 +84,7 @@ def test_faults_are_retried_and_nothing_is_lost(sim_url, tmp_path, truth):
     for fault in (
         {"name": "flaky-sets", "method": "GET", "path": "/piwebapi/streamsets/recorded", "rate": 0.3, "status": 503},
         {"name": "throttle", "method": "*", "path": "/piwebapi/**", "every": 7, "status": 429, "retry_after": 1},
-        {"name": "slow", "method": "*", "path": "/piwebapi/**", "rate": 0.2, "status": None, "delay": {"kind": "fixed", "ms": 30}},
+        {"name": "slow", "method": "*", "path": "/piwebapi/**", "rate": 0.2, "status": None, "delay": {"fixed": 30}},
         {"name": "sub-requests", "method": "GET", "path": "/piwebapi/streams/*/recorded", "rate": 0.3,
          "status": 502, "scope": "batch"},
     ):

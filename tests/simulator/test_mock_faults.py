@@ -259,3 +259,14 @@ def test_app_admin_and_health_are_never_faulted():
     assert client.get("/health").status_code == 200
     assert client.get("/__admin/health").status_code == 200
     assert client.get(PATH).status_code == 503
+
+
+def test_admin_delays_accept_the_scenario_file_forms():
+    from simulator.mock.faults import parse_delay
+
+    assert parse_delay({"fixed": 30}) == parse_delay({"kind": "fixed", "ms": 30})
+    assert parse_delay({"uniform": [5, 10]}) == parse_delay({"kind": "uniform", "lower": 5, "upper": 10})
+    lognormal = parse_delay({"lognormal": {"median": 50, "sigma": 0.4, "cap": 400}})
+    assert (lognormal.kind, lognormal.median, lognormal.sigma, lognormal.cap) == ("lognormal", 50, 0.4, 400)
+    with pytest.raises(Exception, match="uniform"):
+        parse_delay({"uniform": [5]})
