@@ -23,6 +23,14 @@ from .context import Progress
 from .errors import ConnectorError
 
 console = Console(stderr=True)
+#: Width of standard output when it is not a terminal: rich would cut cells at 80 columns ("2026-11-24T23…").
+PIPE_WIDTH = 1000
+
+
+def _stdout() -> Console:
+    """Standard output: the terminal's width, or wide enough that a pipe or file gets every cell whole."""
+    out = Console()
+    return out if out.is_terminal else Console(width=PIPE_WIDTH)
 
 
 class BarProgress(Progress):
@@ -104,7 +112,7 @@ def run(config: str, no_progress: bool) -> None:
 
 def print_report(report) -> None:
     """The run's summary: rows and speed per table."""
-    out = Console()
+    out = _stdout()
     table = RichTable(title=f"run {report.run_id} {report.status} in {report.seconds:.1f} s "
                             f"(server time {report.server_time.isoformat()})")
     for column in ("table", "rows written", "seconds", "values/s"):
@@ -134,7 +142,7 @@ def discover(config: str) -> None:
             found = find(client, server, loaded.tags)
     except ConnectorError as error:
         _fail(error)
-    out = Console()
+    out = _stdout()
     table = RichTable(title=f"{len(found.points)} tags on {server.get('Name')}")
     for column in ("name", "type", "units", "web_id"):
         table.add_column(column)
@@ -155,7 +163,7 @@ def status(config: str) -> None:
 
     loaded = _load(config)
     sink = DeltaSink(loaded.destination.uri, dict(loaded.destination.storage_options))
-    out = Console()
+    out = _stdout()
     table = RichTable(title=f"tables at {loaded.destination.uri}")
     for column in ("table", "rows", "version", "cursors", "oldest cursor", "newest cursor"):
         table.add_column(column)

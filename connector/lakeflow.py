@@ -12,6 +12,8 @@ the first window, default *-1d), window (max window per call, default 1h), web_i
 """
 from __future__ import annotations
 
+import datetime as dt
+import time
 from collections.abc import Iterator
 
 import pyarrow as pa
@@ -26,6 +28,9 @@ from .context import to_ns
 from .convert import StreamInfo
 from .convert import recorded_table
 from .discovery import discover
+from .errors import UnknownPointError
+from .jobs.assets import find_databases
+from .jobs.assets import read_af
 from .jobs.eventframes import FRAME_FIELDS
 from .jobs.eventframes import _frame_row
 from .paging import RecordedReader
@@ -51,8 +56,10 @@ class PIConnector:
         for name in ("username", "password", "token"):
             if options.get(name):
                 source["auth"][name] = options[name]
-        if "verify" in options:
-            source["verify"] = options["verify"].lower() not in ("false", "0", "no")
+        if "verify" in options:  # true/false, or the path of a CA bundle (kept, not turned into True)
+            text = options["verify"].strip()
+            flag = {"false": False, "0": False, "no": False, "true": True, "1": True, "yes": True}.get(text.lower())
+            source["verify"] = text if flag is None else flag
         if options.get("data_server"):
             source["data_server"] = options["data_server"]
         tags = [{"name_filter": options.get("tag_filter", "*")}]
@@ -84,6 +91,8 @@ class PIConnector:
         metadata = {"primary_keys": list(table.primary_keys), "ingestion_type": table.ingestion_type}
         if table.cursor_field:
             metadata["cursor_field"] = table.cursor_field
+        if table is EventFrames:  # CDC sequences a frame's versions (open, then closed) by when they were read
+            metadata["cursor_field"] = "ingested_at"
         if table in (AFElements, AFAttributes, Points):
             metadata["ingestion_type"] = "snapshot"
         return metadata
@@ -139,10 +148,12 @@ class PIConnector:
                                 self.config.source.max_items_per_call // len(group))
             for point in group:
                 read = reads[point.web_id]
+                if read.error is not None and not isinstance(read.error, UnknownPointError):
+                    raise read.error  # the offset must not move past data that could not be read
                 if read.error is None and read.items:
                     tables.append(recorded_table(StreamInfo(point.web_id, point.name, read.units or ""),
                                                  read.items, RecordedValues.schema, run_id="lakeflow",
-                                                 ingested_at_us=0))
+                                                 ingested_at_us=int(time.time() * 1_000_000)))
         rows = pa.concat_tables(tables).to_pylist() if tables else []
         return iter(rows), {"end_ns": end_ns}
 
@@ -154,17 +165,18 @@ class PIConnector:
         if now_ns <= start_ns and not still_open:
             return iter(()), offset
         records: dict[str, dict] = {}
+        databases = find_databases(self.client)
+        by_path = {db["Path"].lower(): db for db in databases}
         for web_id in still_open:
             frame = self.client.get_json(f"eventframes/{web_id}", {"webIdType": self.config.source.web_id_type})
-            records[frame["WebId"]] = frame
-        databases = self.client.get_json("assetservers", {}).get("Items") or []
-        for server in databases:
-            for db in self.client.get_json(f"assetservers/{server['WebId']}/assetdatabases", {}).get("Items") or []:
-                for frame in self.client.paged(f"assetdatabases/{db['WebId']}/eventframes", {
-                        "searchMode": "Overlapped", "startTime": format_ns(start_ns), "endTime": format_ns(now_ns),
-                        "selectedFields": FRAME_FIELDS}):
-                    records[frame["WebId"]] = {**frame, "_db": db}
-        rows = [_audited(_frame_row(r.get("_db", {"Name": None}), r)) for r in records.values()]
+            db_path = frame.get("Path", "").split("\\EventFrames[", 1)[0]  # \\server\db\EventFrames[name]
+            records[frame["WebId"]] = {**frame, "_db": by_path.get(db_path.lower(), {"Name": None})}
+        for db in databases:
+            for frame in self.client.paged(f"assetdatabases/{db['WebId']}/eventframes", {
+                    "searchMode": "Overlapped", "startTime": format_ns(start_ns), "endTime": format_ns(now_ns),
+                    "searchFullHierarchy": "true", "selectedFields": FRAME_FIELDS}):
+                records[frame["WebId"]] = {**frame, "_db": db}
+        rows = [_audited(_frame_row(r["_db"], r)) for r in records.values()]
         new_open = sorted(r["web_id"] for r in rows if r["is_open"])
         end = {"end_ns": max(now_ns, start_ns), "open": new_open}
         if end == offset:
@@ -172,27 +184,12 @@ class PIConnector:
         return iter(rows), end
 
     def _af(self, table) -> Iterator[dict]:
-        from .jobs.assets import ATTRIBUTE_FIELDS
-        from .jobs.assets import ELEMENT_FIELDS
-
-        for server in self.client.get_json("assetservers", {}).get("Items") or []:
-            for db in self.client.get_json(f"assetservers/{server['WebId']}/assetdatabases", {}).get("Items") or []:
-                elements = list(self.client.paged(f"assetdatabases/{db['WebId']}/elements",
-                                                  {"searchFullHierarchy": "true", "selectedFields": ELEMENT_FIELDS}))
-                if table is AFElements:
-                    for e in elements:
-                        yield _audited({"web_id": e["WebId"], "id": e.get("Id"), "database": db.get("Name"),
-                                        "name": e.get("Name"), "path": e.get("Path"),
-                                        "template": e.get("TemplateName"), "categories": e.get("CategoryNames") or []})
-                    continue
-                for e in elements:
-                    for a in self.client.paged(f"elements/{e['WebId']}/attributes", {"selectedFields": ATTRIBUTE_FIELDS}):
-                        yield _audited({"web_id": a["WebId"], "id": a.get("Id"), "element_web_id": e["WebId"],
-                                        "element_path": e.get("Path"), "name": a.get("Name"), "path": a.get("Path"),
-                                        "type": a.get("Type"), "data_reference": a.get("DataReferencePlugIn") or None,
-                                        "config_string": a.get("ConfigString") or None,
-                                        "is_static": not a.get("DataReferencePlugIn")})
+        for db in find_databases(self.client):
+            elements, attributes = read_af(self.client, db, self.config.source.web_id_type)
+            for row in elements if table is AFElements else attributes:
+                yield _audited(row)
 
 
 def _audited(row: dict) -> dict:
-    return {**row, "run_id": "lakeflow"}
+    """A row with the audit columns every table has: when it was read, and by whom."""
+    return {**row, "ingested_at": dt.datetime.now(dt.timezone.utc), "run_id": "lakeflow"}

@@ -112,8 +112,10 @@ class RecordedReader:
         full = len(items) >= cursor.max_count
         if cursor.skip:
             repeated = items[: cursor.skip]
-            if len(repeated) < cursor.skip or any(i.Timestamp != cursor.start_text and parse_ns(i.Timestamp) != cursor.start_ns
-                                                  for i in repeated):
+            seen = read.items[-cursor.skip:]  # the events at the seam this read already kept, in order
+            if len(repeated) < cursor.skip or any(
+                    (i.Timestamp != cursor.start_text and parse_ns(i.Timestamp) != cursor.start_ns)
+                    or _event_key(i) != _event_key(j) for i, j in zip(repeated, seen)):
                 raise IntegrityError(f"tag {read.web_id}: the events at {cursor.start_text} changed between two pages "
                                      f"(expected {cursor.skip} again)")
         fresh = items[cursor.skip:]
@@ -202,6 +204,11 @@ class RecordedReader:
 
 
 TIMED_VALUES_TYPE = TIMED_VALUES.type
+
+
+def _event_key(item: TimedValue) -> tuple:
+    """What must not change when a page seam re-reads an event: its value and flags."""
+    return item.Value, item.Good, item.Questionable, item.Substituted, item.Annotated
 
 
 def _quote(value) -> str:

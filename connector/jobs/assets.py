@@ -18,7 +18,11 @@ BATCH_SIZE = 100
 
 def databases(ctx: RunContext, wanted: tuple[str, ...]) -> list[dict]:
     """The AF databases to read: the configured paths, or every database of every asset server."""
-    client = ctx.client
+    return find_databases(ctx.client, wanted)
+
+
+def find_databases(client, wanted: tuple[str, ...] = ()) -> list[dict]:
+    """The AF databases at these paths, or every database of every asset server."""
     if wanted:
         return [client.get_json("assetdatabases", client._list_params({"path": path})) for path in wanted]
     found = []
@@ -28,50 +32,67 @@ def databases(ctx: RunContext, wanted: tuple[str, ...]) -> list[dict]:
     return found
 
 
+def read_af(client, db: dict, web_id_type: str, on_failure=None) -> tuple[list[dict], list[dict]]:
+    """One database's element rows and attribute rows (without the audit columns).
+
+    `on_failure(element, answer)` is told about an element whose attributes could not be read."""
+    element_rows: list[dict] = []
+    attribute_rows: list[dict] = []
+    elements = list(client.paged(f"assetdatabases/{db['WebId']}/elements",
+                                 {"searchFullHierarchy": "true", "selectedFields": ELEMENT_FIELDS}))
+    by_path = {e["Path"].lower(): e for e in elements}
+    for e in elements:
+        parent_path = e["Path"].rsplit("\\", 1)[0]
+        parent = by_path.get(parent_path.lower())
+        depth = e["Path"][len(db["Path"]):].strip("\\").count("\\")
+        element_rows.append({
+            "web_id": e["WebId"], "id": e.get("Id"), "database": db.get("Name"), "name": e.get("Name"),
+            "description": e.get("Description"), "path": e["Path"],
+            "parent_web_id": parent["WebId"] if parent else None, "parent_path": parent["Path"] if parent else None,
+            "depth": depth, "template": e.get("TemplateName") or None, "categories": e.get("CategoryNames") or [],
+            "has_children": bool(e.get("HasChildren")),
+        })
+    for start in range(0, len(elements), BATCH_SIZE):
+        chunk = elements[start:start + BATCH_SIZE]
+        answers = client.batch({str(i): {"Method": "GET", "Resource": f"elements/{e['WebId']}/attributes?"
+                                         f"selectedFields={ATTRIBUTE_FIELDS}&webIdType={web_id_type}"}
+                                for i, e in enumerate(chunk)})
+        for key, answer in answers.items():
+            element = chunk[int(key)]
+            if answer.get("Status", 500) >= 400:
+                if on_failure is not None:
+                    on_failure(element, answer)
+                continue
+            for a in (answer.get("Content") or {}).get("Items") or []:
+                reference = a.get("DataReferencePlugIn") or None
+                config = a.get("ConfigString") or None
+                attribute_rows.append({
+                    "web_id": a["WebId"], "id": a.get("Id"), "element_web_id": element["WebId"],
+                    "element_path": element["Path"], "name": a.get("Name"), "description": a.get("Description"),
+                    "path": a.get("Path"), "type": a.get("Type"), "units": a.get("DefaultUnitsNameAbbreviation"),
+                    "data_reference": reference, "config_string": config,
+                    "point_path": config.split(";", 1)[0] if reference == "PI Point" and config else None,
+                    "categories": a.get("CategoryNames") or [], "is_static": reference is None,
+                })
+    return element_rows, attribute_rows
+
+
 def write_af(ctx: RunContext) -> dict[str, TableReport]:
     started = time.perf_counter()
-    client, sink = ctx.client, ctx.sink
+    sink = ctx.sink
     element_rows: list[dict] = []
     attribute_rows: list[dict] = []
     dbs = databases(ctx, ctx.config.af.databases)
     ctx.progress.start("af", len(dbs))
+
+    def failed(element: dict, answer: dict) -> None:
+        ctx.log("attributes_failed", level="warning", table=AFAttributes.name, web_id=element["WebId"],
+                message=f"HTTP {answer.get('Status')}: {answer.get('Content')}")
+
     for db in dbs:
-        elements = list(client.paged(f"assetdatabases/{db['WebId']}/elements",
-                                     {"searchFullHierarchy": "true", "selectedFields": ELEMENT_FIELDS}))
-        by_path = {e["Path"].lower(): e for e in elements}
-        for e in elements:
-            parent_path = e["Path"].rsplit("\\", 1)[0]
-            parent = by_path.get(parent_path.lower())
-            depth = e["Path"][len(db["Path"]):].strip("\\").count("\\")
-            element_rows.append({
-                "web_id": e["WebId"], "id": e.get("Id"), "database": db.get("Name"), "name": e.get("Name"),
-                "description": e.get("Description"), "path": e["Path"],
-                "parent_web_id": parent["WebId"] if parent else None, "parent_path": parent["Path"] if parent else None,
-                "depth": depth, "template": e.get("TemplateName") or None, "categories": e.get("CategoryNames") or [],
-                "has_children": bool(e.get("HasChildren")),
-            })
-        for start in range(0, len(elements), BATCH_SIZE):
-            chunk = elements[start:start + BATCH_SIZE]
-            answers = client.batch({str(i): {"Method": "GET", "Resource": f"elements/{e['WebId']}/attributes?"
-                                             f"selectedFields={ATTRIBUTE_FIELDS}&webIdType={ctx.config.source.web_id_type}"}
-                                    for i, e in enumerate(chunk)})
-            for key, answer in answers.items():
-                element = chunk[int(key)]
-                if answer.get("Status", 500) >= 400:
-                    ctx.log("attributes_failed", level="warning", table=AFAttributes.name, web_id=element["WebId"],
-                            message=f"HTTP {answer.get('Status')}: {answer.get('Content')}")
-                    continue
-                for a in (answer.get("Content") or {}).get("Items") or []:
-                    reference = a.get("DataReferencePlugIn") or None
-                    config = a.get("ConfigString") or None
-                    attribute_rows.append({
-                        "web_id": a["WebId"], "id": a.get("Id"), "element_web_id": element["WebId"],
-                        "element_path": element["Path"], "name": a.get("Name"), "description": a.get("Description"),
-                        "path": a.get("Path"), "type": a.get("Type"), "units": a.get("DefaultUnitsNameAbbreviation"),
-                        "data_reference": reference, "config_string": config,
-                        "point_path": config.split(";", 1)[0] if reference == "PI Point" and config else None,
-                        "categories": a.get("CategoryNames") or [], "is_static": reference is None,
-                    })
+        elements, attributes = read_af(ctx.client, db, ctx.config.source.web_id_type, failed)
+        element_rows.extend(elements)
+        attribute_rows.extend(attributes)
         ctx.progress.advance("af", done=1, values=len(elements))
     ctx.progress.finish("af")
     reports = {}
@@ -81,4 +102,3 @@ def write_af(ctx: RunContext) -> dict[str, TableReport]:
             sink.merge(table, ctx.rows_table(table, rows), metadata={"pi-connector.run_id": ctx.run_id})
         reports[table.name] = TableReport(rows=len(rows), seconds=time.perf_counter() - started)
     return reports
-
