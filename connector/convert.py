@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 import numpy as np
 import pyarrow as pa
@@ -18,6 +19,13 @@ from .wire import StateValue
 from .wire import TimedValue
 
 TS_NS = pa.timestamp("ns", tz="UTC")
+_VALUE = attrgetter("Value")
+_GOOD = attrgetter("Good")
+_QUESTIONABLE = attrgetter("Questionable")
+_SUBSTITUTED = attrgetter("Substituted")
+_ANNOTATED = attrgetter("Annotated")
+_UNITS = attrgetter("UnitsAbbreviation")
+_TIMESTAMP = attrgetter("Timestamp")
 TS_US = pa.timestamp("us", tz="UTC")
 
 
@@ -84,10 +92,11 @@ def value_columns(items: Sequence[TimedValue], units: str | pa.Array) -> ValueCo
 
     `units` is the stream's units (a string) or one per row (an array): used where PI did not
     send units per value; system states get none, as PI gives them."""
-    values = [item.Value for item in items]
+    values = list(map(_VALUE, items))
     n = len(values)
-    states = [i for i, v in enumerate(values) if v.__class__ is StateValue]
-    strings = [i for i, v in enumerate(values) if v.__class__ is str]
+    kinds = set(map(type, values))
+    states = [i for i, v in enumerate(values) if v.__class__ is StateValue] if StateValue in kinds else []
+    strings = [i for i, v in enumerate(values) if v.__class__ is str] if str in kinds else []
     numeric = values
     if states or strings:
         numeric = list(values)
@@ -118,9 +127,9 @@ def value_columns(items: Sequence[TimedValue], units: str | pa.Array) -> ValueCo
             system[i] = state.IsSystem
         digital_name = pa.array(names, type=pa.string())
         digital_code = pa.array(codes, type=pa.int32())
-    good = pa.array([item.Good for item in items], type=pa.bool_())
-    item_units = [item.UnitsAbbreviation for item in items]
-    if any(u is not None for u in item_units):
+    good = pa.array(list(map(_GOOD, items)), type=pa.bool_())
+    if n and (items[0].UnitsAbbreviation is not None or items[-1].UnitsAbbreviation is not None):
+        item_units = list(map(_UNITS, items))
         fallback = [units] * n if isinstance(units, str) else units.to_pylist()
         units_column = pa.array([u if u is not None else f for u, f in zip(item_units, fallback)], type=pa.string())
     else:  # units not requested per value: PI gives system states no units, the rest the stream's
@@ -129,9 +138,9 @@ def value_columns(items: Sequence[TimedValue], units: str | pa.Array) -> ValueCo
     return ValueColumns(
         value=numbers, string_value=string_value, digital_name=digital_name, digital_code=digital_code,
         is_system=pa.array(system), good=good,
-        questionable=pa.array([item.Questionable for item in items], type=pa.bool_()),
-        substituted=pa.array([item.Substituted for item in items], type=pa.bool_()),
-        annotated=pa.array([item.Annotated for item in items], type=pa.bool_()),
+        questionable=pa.array(list(map(_QUESTIONABLE, items)), type=pa.bool_()),
+        substituted=pa.array(list(map(_SUBSTITUTED, items)), type=pa.bool_()),
+        annotated=pa.array(list(map(_ANNOTATED, items)), type=pa.bool_()),
         units=units_column)
 
 
@@ -143,7 +152,7 @@ def recorded_rows(streams: Sequence[tuple[StreamInfo, Sequence[TimedValue]]], sc
     counts = [len(items) for _, items in streams]
     everything: list[TimedValue] = [item for _, items in streams for item in items]
     n = len(everything)
-    ns = timestamps_ns([item.Timestamp for item in everything])
+    ns = timestamps_ns(list(map(_TIMESTAMP, everything)))
     ns_np = ns.to_numpy(zero_copy_only=False)
     boundaries = np.zeros(n, dtype=bool)
     if n:
