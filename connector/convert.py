@@ -144,10 +144,11 @@ def value_columns(items: Sequence[TimedValue], units: str | pa.Array) -> ValueCo
         units=units_column)
 
 
-def recorded_rows(streams: Sequence[tuple[StreamInfo, Sequence[TimedValue]]], schema: pa.Schema, *,
-                  run_id: str, ingested_at_us: int) -> pa.Table:
-    """Rows of `recorded_values` for several streams' events (each in archive order, complete per
-    timestamp), converted in one pass: a few Arrow calls per group, not per stream."""
+def value_rows(streams: Sequence[tuple[StreamInfo, Sequence[TimedValue]]], schema: pa.Schema, *,
+               run_id: str, ingested_at_us: int, extra: dict[str, str] | None = None) -> pa.Table:
+    """Rows of a value table (`recorded_values`, `interpolated_values`) for several streams' values
+    (each in time order, complete per timestamp), converted in one pass: a few Arrow calls per
+    group, not per stream. `extra` adds constant string columns (e.g. the interval)."""
     streams = [(info, items) for info, items in streams if items]
     counts = [len(items) for _, items in streams]
     everything: list[TimedValue] = [item for _, items in streams for item in items]
@@ -162,15 +163,24 @@ def recorded_rows(streams: Sequence[tuple[StreamInfo, Sequence[TimedValue]]], sc
     columns = {
         "web_id": repeated([info.web_id for info, _ in streams], counts),
         "tag": repeated([info.tag for info, _ in streams], counts), "timestamp": timestamp,
-        "timestamp_ns": ns, "ordinal": pa.array(ordinals(ns_np, boundaries), type=pa.int32()),
-        "value": cols.value, "string_value": cols.string_value, "digital_name": cols.digital_name,
-        "digital_code": cols.digital_code, "is_system": cols.is_system, "good": cols.good,
-        "questionable": cols.questionable, "substituted": cols.substituted, "annotated": cols.annotated,
-        "units": cols.units, "date": timestamp.cast(pa.date32()),
+        "timestamp_ns": ns, "value": cols.value, "string_value": cols.string_value,
+        "digital_name": cols.digital_name, "digital_code": cols.digital_code, "is_system": cols.is_system,
+        "good": cols.good, "questionable": cols.questionable, "substituted": cols.substituted,
+        "annotated": cols.annotated, "units": cols.units, "date": timestamp.cast(pa.date32()),
         "ingested_at": pa.array(np.full(n, ingested_at_us, dtype=np.int64)).cast(TS_US),
         "run_id": constant(run_id, n),
     }
+    if "ordinal" in schema.names:
+        columns["ordinal"] = pa.array(ordinals(ns_np, boundaries), type=pa.int32())
+    for name, text in (extra or {}).items():
+        columns[name] = constant(text, n)
     return pa.Table.from_arrays([columns[f.name].cast(f.type) for f in schema], schema=schema)
+
+
+def recorded_rows(streams: Sequence[tuple[StreamInfo, Sequence[TimedValue]]], schema: pa.Schema, *,
+                  run_id: str, ingested_at_us: int) -> pa.Table:
+    """Rows of `recorded_values` (with the same-timestamp ordinal) for several streams' events."""
+    return value_rows(streams, schema, run_id=run_id, ingested_at_us=ingested_at_us)
 
 
 def recorded_table(stream: StreamInfo, items: Sequence[TimedValue], schema: pa.Schema, *,
