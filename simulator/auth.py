@@ -3,7 +3,9 @@
 Anonymous (when enabled) lets everyone in, as in PI Web API. Otherwise every /piwebapi route needs
 valid Basic credentials or a Bearer token, and a failure is a 401 that carries one
 WWW-Authenticate challenge per enabled method. With CSRF defence on, POST/PUT/PATCH/DELETE without
-an X-Requested-With header get 403. /health and /__admin are the simulator's own and stay open.
+an X-Requested-With header get 403 (after authentication and routing, as in PI: an anonymous caller
+sees the 401, a method the resource does not allow the 405).
+/health and /__admin are the simulator's own and stay open.
 """
 from __future__ import annotations
 
@@ -25,12 +27,22 @@ def protected(path: str) -> bool:
     return path.lower().startswith("/piwebapi")
 
 
-def check(auth: Auth, method: str, path: str, headers) -> str | None:
-    """The authenticated user name (None for anonymous); raises 401/403 errors."""
+def check(auth: Auth, method: str, path: str, headers, *, routed: bool = True) -> str | None:
+    """The authenticated user name (None for anonymous); raises 401/403 errors.
+
+    `routed` is false for a request no route accepts: it still needs credentials, but then gets
+    its 404 or 405 rather than the CSRF 403 (PI checks CSRF on the action it selected).
+    """
     if not protected(path):
         return None
-    if auth.csrf and method.upper() in WRITE_METHODS and not headers.get("X-Requested-With"):
+    user = _authenticate(auth, headers)
+    if routed and auth.csrf and method.upper() in WRITE_METHODS and not headers.get("X-Requested-With"):
         raise CsrfError("The request requires the header 'X-Requested-With' (CSRF defence is enabled).")
+    return user
+
+
+def _authenticate(auth: Auth, headers) -> str | None:
+    """Who is asking (None for anonymous); 401 with the challenges when nobody valid is."""
     if "anonymous" in auth.methods:
         return None
     header = headers.get("Authorization", "")
@@ -74,4 +86,5 @@ def _challenges(auth: Auth) -> dict[str, str]:
 def init_app(app, auth: Auth) -> None:
     @app.before_request
     def authenticate():
-        g.pisim_user = check(auth, request.method, request.path, request.headers)
+        g.pisim_user = check(auth, request.method, request.path, request.headers,
+                             routed=request.routing_exception is None)

@@ -88,9 +88,13 @@ def values(tag, scenario, start, end, server) -> None:
         _fail(error)
     servers = sim.catalog.data_servers
     entry = sim.catalog.data_server_by_name(server) if server else (servers[0] if servers else None)
-    point = entry.by_name.get(tag.lower()) if entry else None
+    if entry is None:
+        known = ", ".join(s.name for s in servers) or "none"
+        _fail(ValueError(f"no data server named {server!r} (the scenario has: {known})" if server
+                         else "the scenario has no data server"))
+    point = entry.by_name.get(tag.lower())
     if point is None:
-        _fail(ValueError(f"no PI point named {tag!r} on {entry.name if entry else 'any data server'}"))
+        _fail(ValueError(f"no PI point named {tag!r} on {entry.name}"))
     now = sim.now()
     try:
         t0 = pitime.parse_time(start, now=now, tz=sim.timezone)

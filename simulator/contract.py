@@ -129,11 +129,14 @@ class Contract:
         """Raise ContractViolation unless the response agrees with the contract.
 
         Checked: the operation exists (an unknown path may only answer a PI 404, a known path with an
-        undocumented method only a 405), the status is documented, required headers are present, the
+        undocumented method only a 405; OPTIONS of a known path is the framework's and passes), the
+        status is documented, required headers are present, the
         Content-Type is documented, the body is JSON and matches the schema, and, when `query` has no
         ``selectedFields``, every ``x-pisim-always`` field is present.
         """
         status = int(status)
+        if method.upper() == "OPTIONS" and self._match_path(path) and status in (200, 204):
+            return  # the framework's own answer (an Allow header), like HEAD not part of the contract
         operation = self.match(method, path) or self._fallback_operation(method, path, status, body)
         where = f"{method.upper()} {path} ({operation.operation_id}) -> {status}"
         response = operation.response_spec(status)
@@ -203,7 +206,8 @@ def to_json_schema(schema: t.Any, *, strict: bool = False) -> t.Any:
 
     ``nullable`` becomes a ``null`` alternative, annotations and ``format`` are dropped, boolean
     ``exclusiveMinimum``/``exclusiveMaximum`` become numbers, and with `strict` every
-    ``x-pisim-always`` list is added to ``required``.
+    ``x-pisim-always`` list is added to ``required`` (unless the object carries a ``WebException``:
+    a member that could not be read).
     """
     memo: dict[int, t.Any] = {}
 
@@ -231,7 +235,14 @@ def to_json_schema(schema: t.Any, *, strict: bool = False) -> t.Any:
             elif out.get(bound) is False:
                 del out[bound]
         if strict and node.get(ALWAYS):
-            out["required"] = list(dict.fromkeys([*out.get("required", []), *node[ALWAYS]]))
+            always = list(dict.fromkeys([*out.get("required", []), *node[ALWAYS]]))
+            if "WebException" in node.get("properties", {}):
+                # an object that failed (a stream set member it could not read) carries its WebId and
+                # WebException instead of the full set of fields
+                out["if"] = {"required": ["WebException"]}
+                out["else"] = {"required": always}
+            else:
+                out["required"] = always
         if node.get("nullable") is True:
             kind = out.get("type")
             if isinstance(kind, str) and not any(k in out for k in _SCHEMA_LISTS):

@@ -71,7 +71,9 @@ class ValueFormat:
                 array = values.value.astype(np.float32)
             else:
                 array = values.value
-            texts = orjson.dumps(array, option=orjson.OPT_SERIALIZE_NUMPY).decode()[1:-1].split(",")
+            # descending reads hand over reversed views: orjson serialises C-contiguous arrays only
+            texts = orjson.dumps(np.ascontiguousarray(array),
+                                 option=orjson.OPT_SERIALIZE_NUMPY).decode()[1:-1].split(",")
         bad = np.flatnonzero(values.state >= 0)
         if len(bad):
             for i, code in zip(bad.tolist(), values.state[bad].tolist()):

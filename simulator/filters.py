@@ -56,9 +56,20 @@ def parse(text: str | None) -> Filter | None:
     return result
 
 
+MAX_DEPTH = 50
+
+
 class _Parser:
     def __init__(self, tokens, values: Values, text: str) -> None:
         self.tokens, self.values, self.text, self.position = tokens, values, text, 0
+        self.depth = 0
+
+    def deeper(self) -> None:
+        """One more level of parentheses or NOT; a 400 (not a RecursionError) past MAX_DEPTH."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise InvalidParameterError(f"The filterExpression '{self.text[:60]}...' nests parentheses or NOT "
+                                        f"more than {MAX_DEPTH} deep.")
 
     def fail(self):
         raise InvalidParameterError(f"The filterExpression '{self.text}' is not valid: {_HELP}.")
@@ -91,16 +102,21 @@ class _Parser:
         t = self.peek()
         if t and t[0] == "word" and t[1].upper() == "NOT":
             self.take()
-            return ~self.negation()
+            self.deeper()
+            inner = ~self.negation()
+            self.depth -= 1
+            return inner
         return self.atom()
 
     def atom(self):
         kind, text = self.take()
         good = self.values.state < 0
         if kind == "paren" and text == "(":
+            self.deeper()
             inner = self.expression()
             if self.take() != ("paren", ")"):
                 self.fail()
+            self.depth -= 1
             return inner
         if kind == "word" and text.lower() == "badval":
             if [self.take(), self.take(), self.take()] != [("paren", "("), ("self", "'.'"), ("paren", ")")]:

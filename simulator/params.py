@@ -97,7 +97,8 @@ class Args:
             raise InvalidParameterError(f"The value '{text}' of parameter '{name}' is not a valid time: {exc}") from None
 
     def times(self, name: str, *, now: int, tz) -> list[int]:
-        values = self.getlist(name)
+        """A repeated time parameter (empty values count as absent); 400 when none is given."""
+        values = [value for value in self.getlist(name) if value.strip()]
         if not values:
             raise InvalidParameterError(f"The parameter '{name}' is required.")
         out = []
@@ -178,13 +179,14 @@ class Selection:
         tree: dict = {}
         for path in text.split(";"):
             parts = [p.strip().lower() for p in path.strip().split(".") if p.strip()]
-            if not parts:
-                continue
             node = tree
             for i, part in enumerate(parts):
-                if part in node and node[part] == {} and i > 0:
-                    break
-                node = node.setdefault(part, {})
+                if node.get(part) == {}:
+                    break  # selected whole already: a deeper path adds nothing
+                if i == len(parts) - 1:
+                    node[part] = {}  # selected whole, whatever deeper paths said
+                else:
+                    node = node.setdefault(part, {})
         return cls(tree)
 
     def child(self, *names: str) -> Selection | None:

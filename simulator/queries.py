@@ -16,6 +16,7 @@ from .archive import Boundary
 from .archive.summaries import SUMMARY_TYPES
 from .archive.summaries import SummaryValue
 from .archive.summaries import summarize
+from .archive.summaries import summarize_static
 from .archive.values import Values
 from .errors import InvalidParameterError
 from .params import Args
@@ -101,7 +102,8 @@ class RecordedQuery:
         count = 0
         descending = end < start
         lo, hi = (end, start) if descending else (start, end)
-        for chunk in archive.source.chunks(lo, min(hi, archive.horizon(now)), descending=descending):
+        for chunk in archive.source.chunks(lo, min(hi, archive.horizon(now)), descending=descending,
+                                           first_slots=archive.source.slots_for(self.max_count)):
             keep = self.filter.evaluate(chunk)
             if self.include_filtered:
                 rejected_start = ~keep & np.r_[True, keep[:-1]]
@@ -145,6 +147,7 @@ class InterpolatedQuery:
         sync = args.get("syncTime")
         sync_time = args.time("syncTime", None, now=sim.now(), tz=rng.tz) if sync else None
         outside = args.choice("syncTimeBoundaryType", ("Inside", "Outside"), "Inside") == "Outside"
+        args.boolean("includeFilteredValues", False)  # accepted; interpolation marks no filtered values
         query = cls(rng, interval, sync_time, outside, filters.parse(args.get("filterExpression")))
         start, end = rng.resolve(None, sim.now())
         count = abs(end - start) // max(1, interval.approx_ticks) + 1
@@ -190,9 +193,8 @@ class AtTimesQuery:
     def from_args(cls, args: Args, sim, *, single: bool = False) -> AtTimesQuery:
         tz = args.timezone(sim.timezone)
         if single:
-            times = [args.time("time", None, now=sim.now(), tz=tz)] if "time" in args else None
-            if times is None:
-                raise InvalidParameterError("The parameter 'time' is required.")
+            args.required("time")
+            times = [args.time("time", None, now=sim.now(), tz=tz)]
         else:
             times = args.times("time", now=sim.now(), tz=tz)
         check_limit("time", len(times), sim.limits.max_returned_items_per_call)
@@ -267,9 +269,11 @@ class SummaryQuery:
 
     def run(self, stream: Stream, now: int) -> list[SummaryValue]:
         start, end = self.range.resolve(stream, now)
-        if stream.archive is None:
-            values = stream.static_values([start])
-            return [SummaryValue(kind, values) for kind in self.types]
         basis = "EventWeighted" if self.basis.startswith("EventWeighted") else "TimeWeighted"
+        if stream.archive is None:
+            value = float(stream.static) if stream.numeric else 0.0
+            return summarize_static(value, stream.static_time, start, end, self.types, basis=basis,
+                                    duration=self.duration, tz=self.range.tz, time_type=self.time_type,
+                                    numeric=stream.numeric)
         return summarize(stream.archive, start, end, self.types, now, basis=basis, duration=self.duration,
                          tz=self.range.tz, time_type=self.time_type, numeric=stream.numeric)

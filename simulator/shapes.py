@@ -158,8 +158,11 @@ def attribute(entry: AttributeEntry, base: str, web_id_type: str, *, with_data_r
         links["Point"] = f"{base}/points/{entry.point.web_id(web_id_type)}"
     point_entry = entry.point
     kind = a.type
-    if point_entry is not None and a.type in ("", "Double") and point_entry.point.point_type in _ATTRIBUTE_TYPES:
-        kind = _ATTRIBUTE_TYPES[point_entry.point.point_type] if a.type == "" else a.type
+    if point_entry is not None and point_entry.point.point_type in _ATTRIBUTE_TYPES:
+        point_kind = _ATTRIBUTE_TYPES[point_entry.point.point_type]
+        # no type, or the default Double on a digital/string/timestamp point: the point's own type
+        if a.type == "" or (a.type == "Double" and point_kind in ("EnumerationValue", "String", "DateTime")):
+            kind = point_kind
     shaped = {
         "WebId": web_id, "Id": entry.id, "Name": a.name, "Description": a.description, "Path": entry.path,
         "Type": kind, "TypeQualifier": point_entry.point.digital_set if point_entry and point_entry.point.digital_set else "",
@@ -172,7 +175,9 @@ def attribute(entry: AttributeEntry, base: str, web_id_type: str, *, with_data_r
         "Links": links,
     }
     if with_data_reference and point_entry is not None:
-        shaped["DataReference"] = {"Name": "PI Point", "ConfigString": point_entry.path}
+        described = point(point_entry, base, web_id_type)
+        del described["Links"]
+        shaped["DataReference"] = {"Type": "PI Point", "PIPoint": described}
     return shaped
 
 
@@ -224,36 +229,53 @@ def timed_value(values: Values, stream: Stream, selection: Selection | None) -> 
     return encoder.timed_value(values, stream.fmt, selection)
 
 
-def stream_set(members: list[tuple[Stream, Values]], base: str, web_id_type: str,
-               selection: Selection | None, failures: tuple = ()) -> str:
-    """Items[StreamValues]: one entry per stream with its TimedValues."""
+def stream_set(members: list, base: str, web_id_type: str, selection: Selection | None) -> str:
+    """Items[StreamValues]: one entry per stream with its TimedValues.
+
+    `members` holds (Stream, Values) pairs and, in their place, failure dicts ({"WebId",
+    "WebException"}) for streams that could not be read.
+    """
     inner = selection.child("Items") if selection else None
     fields = encoder.item_fields(inner.child("Items") if inner else None)
     parts = []
-    for stream, values in members:
+    for member in members:
+        if isinstance(member, dict):
+            parts.append(_failure(member, inner, "Items"))
+            continue
+        stream, values = member
         envelope = stream_identity(stream, base, web_id_type)
         envelope["Items"] = ITEMS_MARKER
         envelope["UnitsAbbreviation"] = stream.units
         raw = "[" + ",".join(encoder.items(values, stream.fmt, fields)) + "]"
         parts.append(encoder.splice(envelope, inner, {ITEMS_MARKER: raw}))
-    parts.extend(dumps(select(f, inner)).decode() for f in failures)
     return encoder.splice({"Links": {}, "Items": ITEMS_MARKER}, selection, {ITEMS_MARKER: "[" + ",".join(parts) + "]"})
 
 
-def stream_set_values(members: list[tuple[Stream, Values]], base: str, web_id_type: str,
-                      selection: Selection | None, failures: tuple = ()) -> str:
+def stream_set_values(members: list, base: str, web_id_type: str, selection: Selection | None) -> str:
     """Items[StreamValue]: one entry per stream with a single Value (value, end)."""
     inner = selection.child("Items") if selection else None
     value_sel = inner.child("Value") if inner else None
     parts = []
-    for stream, values in members:
+    for member in members:
+        if isinstance(member, dict):
+            parts.append(_failure(member, inner, None))
+            continue
+        stream, values = member
         envelope = stream_identity(stream, base, web_id_type)
         envelope["Value"] = ITEMS_MARKER
         envelope["UnitsAbbreviation"] = stream.units
         raw = encoder.timed_value(values, stream.fmt, value_sel)
         parts.append(encoder.splice(envelope, inner, {ITEMS_MARKER: raw}))
-    parts.extend(dumps(select(f, inner)).decode() for f in failures)
     return encoder.splice({"Links": {}, "Items": ITEMS_MARKER}, selection, {ITEMS_MARKER: "[" + ",".join(parts) + "]"})
+
+
+def _failure(failure: dict, selection: Selection | None, items: str | None) -> str:
+    """A stream set member that could not be read: its WebId, an empty list, its WebException."""
+    shaped = {"WebId": failure["WebId"]}
+    if items:
+        shaped[items] = []
+    shaped["WebException"] = failure["WebException"]
+    return dumps(select(shaped, selection)).decode()
 
 
 def summary_items(results: list[SummaryValue], stream: Stream, selection: Selection | None) -> str:
@@ -274,16 +296,19 @@ def summaries(results: list[SummaryValue], stream: Stream, selection: Selection 
     return encoder.splice({"Links": {}, "Items": ITEMS_MARKER}, selection, {ITEMS_MARKER: raw})
 
 
-def stream_set_summaries(members: list[tuple[Stream, list[SummaryValue]]], base: str, web_id_type: str,
-                         selection: Selection | None, failures: tuple = ()) -> str:
+def stream_set_summaries(members: list, base: str, web_id_type: str, selection: Selection | None) -> str:
+    """Items[StreamSummaries]: one entry per stream with its SummaryValues (failures as in stream_set)."""
     inner = selection.child("Items") if selection else None
     parts = []
-    for stream, results in members:
+    for member in members:
+        if isinstance(member, dict):
+            parts.append(_failure(member, inner, "Items"))
+            continue
+        stream, results = member
         envelope = stream_identity(stream, base, web_id_type)
         envelope["Items"] = ITEMS_MARKER
         raw = summary_items(results, stream, inner.child("Items") if inner else None)
         parts.append(encoder.splice(envelope, inner, {ITEMS_MARKER: raw}))
-    parts.extend(dumps(select(f, inner)).decode() for f in failures)
     return encoder.splice({"Links": {}, "Items": ITEMS_MARKER}, selection, {ITEMS_MARKER: "[" + ",".join(parts) + "]"})
 
 

@@ -2,7 +2,9 @@
 
 A point, or an attribute with a PI Point data reference, reads the point's virtual archive (with the
 attribute's units when it has some). An attribute without a data reference is static: one value,
-at the time AF stamps static values with (the epoch, or an event frame's start).
+at the time AF stamps static values with (the epoch, or an event frame's start). An event frame's
+attributes read the frame's time range by default, and a closed frame's value is its value at the
+frame's end (AF's time context), not the point's current value.
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ class Stream:
     static_time: int = 0
     default_start: int | None = None
     default_end: int | None = None
+    context_time: int | None = None  # what a value read without a time refers to (None: the snapshot)
 
     @property
     def units(self) -> str:
@@ -64,6 +67,8 @@ def open_stream(source, catalog: Catalog, archive: Archive, now: int) -> Stream 
             stream = _point_stream(source, source.point, catalog, archive,
                                    source.attribute.units or source.point.point.engineering_units)
             stream.default_start, stream.default_end = start, end
+            if isinstance(owner, EventFrameEntry) and owner.end is not None:
+                stream.context_time = owner.end  # AF's time context: a closed frame's values are at its end
             return stream
         fmt = ValueFormat("Static", source.attribute.units, static=_jsonable(source.value))
         return Stream(source, None, fmt, static=source.value, static_time=source.static_time,

@@ -52,7 +52,7 @@ class PointArchive:
         width = 8 * self.source.spacing
         while True:
             lo = max(floor, t - width)
-            for chunk in self.source.chunks(lo, t, descending=True):
+            for chunk in self.source.chunks(lo, t, descending=True, first_slots=16):
                 return chunk.take(slice(0, 1))
             if lo <= floor:
                 return Values.empty()
@@ -64,7 +64,7 @@ class PointArchive:
         width = 8 * self.source.spacing
         while True:
             hi = min(limit, t + width)
-            for chunk in self.source.chunks(t + 1, hi):
+            for chunk in self.source.chunks(t + 1, hi, first_slots=16):
                 return chunk.take(slice(0, 1))
             if hi >= limit:
                 return Values.empty()
@@ -95,7 +95,8 @@ class PointArchive:
             parts.append(self.interpolated_at(np.array([first_t], np.int64), now))
         count = len(parts)
         if lo <= hi_capped and count < max_count:
-            for chunk in self.source.chunks(lo, hi_capped, descending=descending):
+            for chunk in self.source.chunks(lo, hi_capped, descending=descending,
+                                            first_slots=self.source.slots_for(max_count - count)):
                 parts.append(chunk)
                 count += len(chunk)
                 if count >= max_count:
@@ -221,14 +222,15 @@ class PointArchive:
         if hi_c < lo or intervals < 1:
             return Values.empty()
         width = max(1, -(-(hi - lo) // intervals))
-        candidates = [self._plot_pick(chunk, lo, width) for chunk in self.source.chunks(lo, hi_c)]
-        picked = self._plot_pick(Values.concat(candidates), lo, width)
+        last = intervals - 1  # an event exactly at the end belongs to the last interval
+        candidates = [self._plot_pick(chunk, lo, width, last) for chunk in self.source.chunks(lo, hi_c)]
+        picked = self._plot_pick(Values.concat(candidates), lo, width, last)
         return picked.reversed() if descending else picked
 
-    def _plot_pick(self, events: Values, lo: int, width: int) -> Values:
+    def _plot_pick(self, events: Values, lo: int, width: int, last: int) -> Values:
         if not len(events):
             return events
-        bucket = (events.ticks - lo) // width
+        bucket = np.minimum((events.ticks - lo) // width, last)
         order = np.arange(len(events))
         starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
         ends = np.r_[starts[1:], len(events)] - 1

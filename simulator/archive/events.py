@@ -65,31 +65,43 @@ class EventSource:
         return Values.concat(list(self.chunks(start, end)))
 
     def chunks(self, start: int, end: int, *, descending: bool = False,
-               chunk_slots: int = CHUNK_SLOTS) -> Iterator[Values]:
+               chunk_slots: int = CHUNK_SLOTS, first_slots: int | None = None) -> Iterator[Values]:
         """The events of [start, end] in chunks of at most `chunk_slots` slots, in time order
-        (or reverse time order), each chunk itself ordered the same way."""
+        (or reverse time order), each chunk itself ordered the same way.
+
+        With `first_slots` the first chunk is that small and each next one twice as large (up to
+        `chunk_slots`), so a reader that needs only the first few events generates few slots.
+        """
         if self.created is not None:
             start = max(start, self.created)
         if end < start:
             return
         s = self.spacing
         first, last = start // s, end // s
+        size = max(1, min(chunk_slots, first_slots or chunk_slots))
         if not descending:
             k = first
             while k <= last:
-                k_hi = min(last, k + chunk_slots - 1)
+                k_hi = min(last, k + size - 1)
                 chunk = self._slots(k, k_hi, max(start, k * s), min(end, (k_hi + 1) * s - 1))
                 if len(chunk):
                     yield chunk
                 k = k_hi + 1
+                size = min(chunk_slots, size * 2)
         else:
             k = last
             while k >= first:
-                k_lo = max(first, k - chunk_slots + 1)
+                k_lo = max(first, k - size + 1)
                 chunk = self._slots(k_lo, k, max(start, k_lo * s), min(end, (k + 1) * s - 1))
                 if len(chunk):
                     yield chunk.reversed()
                 k = k_lo - 1
+                size = min(chunk_slots, size * 2)
+
+    def slots_for(self, count: int) -> int:
+        """About how many slots hold `count` events (for the first chunk of a bounded read)."""
+        per_slot = max(self.keep, 0.01) * (1.0 + self.duplicates)
+        return int(count / per_slot * 1.05) + 8
 
     # -- one range of slots ----------------------------------------------------------------------
 

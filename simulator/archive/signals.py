@@ -48,7 +48,7 @@ class Signal:
         if kind == "digital":
             return self._digital(ticks)
         if kind == "string":
-            return self._string(ident)
+            return self._string(ticks)
         values = self._shape(kind, ticks)
         spec = self.spec
         if spec.noise:
@@ -100,6 +100,7 @@ class Signal:
         index = np.minimum((pick * len(self.digital_codes)).astype(np.int64), len(self.digital_codes) - 1)
         return self.digital_codes[index]
 
-    def _string(self, ident: np.ndarray) -> np.ndarray:
-        pick = hashing.uniform(self.k_state, ident)
+    def _string(self, ticks: np.ndarray) -> np.ndarray:
+        """Indexes into the vocabulary; like a digital state, a word holds for `dwell`."""
+        pick = hashing.uniform(self.k_state, ticks // max(1, self.spec.dwell))
         return np.minimum(pick * self.vocabulary_size, self.vocabulary_size - 1).astype(np.int64).astype(np.float64)

@@ -118,6 +118,67 @@ def summarize(archive: PointArchive, start: int, end: int, types: tuple[str, ...
               numeric: bool = True) -> list[SummaryValue]:
     """Summary values for each interval of [start, end] (one interval unless `duration`, a pitime
     Interval, cuts it), ordered interval by interval, then by `types` order."""
+    edges = _edges(start, end, duration, tz)
+    start, end = edges[0], edges[-1]
+    time_weighted = basis.lower() != "eventweighted"
+    n = len(edges) - 1
+    accs = [_Accumulator(archive.stepped) for _ in range(n)]
+    stats = [_EventStats() for _ in range(n)]
+    bounds = np.asarray(edges, np.int64)
+    if time_weighted:  # the interpolated value at every edge, in one read
+        at_edges = archive.interpolated_at(bounds, now)
+        good_edges = at_edges.state == NO_STATE
+        for i in range(n):
+            accs[i].feed(at_edges.ticks[i:i + 1], at_edges.value[i:i + 1], good_edges[i:i + 1])
+    # one pass over the events: interval i counts a <= t < b (t <= b in the last interval) and, time
+    # weighted, integrates the events strictly inside (a, b) between its two edge values
+    for chunk in archive.source.chunks(start, min(end, archive.horizon(now))):
+        index = np.minimum(np.searchsorted(bounds, chunk.ticks, side="right") - 1, n - 1)
+        cuts = np.flatnonzero(np.r_[True, index[1:] != index[:-1], True])
+        for lo, hi in zip(cuts[:-1].tolist(), cuts[1:].tolist()):
+            i = int(index[lo])
+            part = chunk.take(slice(lo, hi))
+            stats[i].feed(part)
+            if time_weighted:
+                inner = (part.ticks > edges[i]) & (part.ticks < edges[i + 1])
+                accs[i].feed(part.ticks[inner], part.value[inner], part.state[inner] == NO_STATE)
+    out: list[SummaryValue] = []
+    for i in range(n):
+        if time_weighted:
+            accs[i].feed(at_edges.ticks[i + 1:i + 2], at_edges.value[i + 1:i + 2], good_edges[i + 1:i + 2])
+        for kind in types:
+            out.append(_result(kind, edges[i], edges[i + 1], accs[i], stats[i], time_weighted, time_type, numeric))
+    return out
+
+
+def summarize_static(value: float, stamp: int, start: int, end: int, types: tuple[str, ...], *,
+                     basis: str = "TimeWeighted", duration=None, tz=None, time_type: str = "Auto",
+                     numeric: bool = True) -> list[SummaryValue]:
+    """Summaries of a static (AF configuration) value: `value` at every time, one event at `stamp`.
+
+    The same definitions as `summarize`: time weighted, the value holds over each whole interval
+    (Average, Minimum and Maximum are the value, Total is value x days); event weighted, only an
+    interval that holds `stamp` has an event. A non-numeric value has only Count and PercentGood.
+    """
+    edges = _edges(start, end, duration, tz)
+    time_weighted = basis.lower() != "eventweighted"
+    event = Values(np.array([stamp], np.int64), np.array([value], np.float64), np.full(1, NO_STATE, np.int32),
+                   np.zeros(1, np.uint8))
+    out: list[SummaryValue] = []
+    for i, (a, b) in enumerate(zip(edges, edges[1:])):
+        last = i == len(edges) - 2
+        acc, stats = _Accumulator(stepped=True), _EventStats()
+        if a <= stamp < b or (last and stamp == b):
+            stats.feed(event)
+        if time_weighted:
+            for t in sorted({a, b} | ({stamp} if a < stamp < b else set())):
+                acc.feed(np.array([t], np.int64), np.array([value]), np.array([True]))
+        out.extend(_result(kind, a, b, acc, stats, time_weighted, time_type, numeric) for kind in types)
+    return out
+
+
+def _edges(start: int, end: int, duration, tz) -> list[int]:
+    """The interval boundaries of [start, end] (either order): start, start + duration, ..., end."""
     if end < start:
         start, end = end, start
     edges = [start]
@@ -129,35 +190,7 @@ def summarize(archive: PointArchive, start: int, end: int, types: tuple[str, ...
                 break
             edges.append(t)
     edges.append(end)
-    out: list[SummaryValue] = []
-    time_weighted = basis.lower() != "eventweighted"
-    for i in range(len(edges) - 1):
-        a, b = edges[i], edges[i + 1]
-        last_interval = i == len(edges) - 2
-        out.extend(_interval(archive, a, b, last_interval, types, now, time_weighted, time_type, numeric))
-    return out
-
-
-def _interval(archive: PointArchive, a: int, b: int, last_interval: bool, types, now: int,
-              time_weighted: bool, time_type: str, numeric: bool) -> list[SummaryValue]:
-    acc = _Accumulator(archive.stepped)
-    stats = _EventStats()
-    if time_weighted:
-        edge = archive.interpolated_at(np.array([a], np.int64), now)
-        acc.feed(edge.ticks, edge.value, edge.state == NO_STATE)
-    for chunk in archive.source.chunks(a, min(b, archive.horizon(now))):
-        counted = chunk.ticks <= b if last_interval else chunk.ticks < b
-        stats.feed(chunk.take(counted))
-        if time_weighted:
-            inner = (chunk.ticks > a) & (chunk.ticks < b)
-            acc.feed(chunk.ticks[inner], chunk.value[inner], chunk.state[inner] == NO_STATE)
-    if time_weighted:
-        edge = archive.interpolated_at(np.array([b], np.int64), now)
-        acc.feed(edge.ticks, edge.value, edge.state == NO_STATE)
-    results = []
-    for kind in types:
-        results.append(_result(kind, a, b, acc, stats, time_weighted, time_type, numeric))
-    return results
+    return edges
 
 
 def _result(kind: str, a: int, b: int, acc: _Accumulator, stats: _EventStats, time_weighted: bool,

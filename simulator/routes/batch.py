@@ -3,9 +3,10 @@
 The body is a dictionary of keyed sub-requests ({Method, Resource, Parameters, ParentIds,
 RequestTemplate, Content, Headers}). Sub-requests run in dependency order against this same app
 (host and port in their URLs are ignored, as PI does), each through the full request pipeline
-(faults, auth, routes) with environ["pisim.batch"] set. The answer is always 207 with
-{key: {Status, Headers, Content}}; children of a failed parent get 409; a JSONPath that selects
-nothing gives that sub-request 400; a RequestTemplate fans out into Content.Items.
+(faults, auth, routes) with environ["pisim.batch"] set. Once the body parses the answer is 207 with
+{key: {Status, Headers, Content}}; children of a failed parent get 409; a sub-request without a
+resource, or whose JSONPath selects nothing, gets 400; a RequestTemplate fans out into Content.Items.
+A body of the wrong shape, an unknown parent or a cycle is a 400 for the whole batch.
 """
 from __future__ import annotations
 
@@ -29,7 +30,6 @@ from .common import json_response
 bp = Blueprint("batch", __name__, url_prefix="/piwebapi")
 
 FIELDS = {"method", "resource", "parameters", "parentids", "requesttemplate", "content", "headers"}
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 FORWARDED_HEADERS = ("Authorization", "X-Requested-With", "Cookie")
 _PLACEHOLDER = re.compile(r"\{(\d+)\}")
 
@@ -55,6 +55,8 @@ def post_batch():
                                        f"{', '.join(failed_parents)} failed.")
             continue
         try:
+            if spec["problem"]:
+                raise _SubRequestError(400, spec["problem"])
             results[key] = _execute(spec, results)
         except _SubRequestError as exc:
             results[key] = _error(exc.status, exc.message)
@@ -67,49 +69,61 @@ def _error(status: int, message: str) -> dict:
 
 
 def _parse_body(raw: bytes) -> dict[str, dict]:
+    """The keyed sub-requests. A body of the wrong shape (not JSON, a field of the wrong JSON type,
+    an unknown parent) is a 400 for the whole batch; a sub-request that is well typed but cannot
+    run (no Resource, a Method that is no HTTP token) keeps a `problem` and answers 400 on its own.
+    Null fields are absent and unknown fields are ignored, as Json.NET reads PI's batch body."""
     try:
         body = orjson.loads(raw or b"null")
     except orjson.JSONDecodeError as exc:
         raise InvalidParameterError(f"The batch request body is not valid JSON: {exc}.") from None
-    if not isinstance(body, dict) or not body:
-        raise InvalidParameterError("The batch request body must be a non-empty JSON object of keyed requests.")
+    if not isinstance(body, dict):
+        raise InvalidParameterError("The batch request body must be a JSON object of keyed requests.")
     parsed: dict[str, dict] = {}
     for key, spec in body.items():
         if not isinstance(spec, dict):
             raise InvalidParameterError(f"Batch request '{key}' must be an object.")
-        lowered = {str(k).lower(): v for k, v in spec.items()}
-        unknown = set(lowered) - FIELDS
-        if unknown:
-            raise InvalidParameterError(f"Batch request '{key}' has unknown fields: {', '.join(sorted(unknown))}.")
-        method = str(lowered.get("method") or "GET").upper()
-        if method not in METHODS:
-            raise InvalidParameterError(f"Batch request '{key}' has an unsupported Method '{method}'.")
-        template = lowered.get("requesttemplate")
-        resource = lowered.get("resource")
-        if template is not None:
-            if not isinstance(template, dict) or not isinstance(
-                    {str(k).lower(): v for k, v in template.items()}.get("resource"), str):
-                raise InvalidParameterError(f"Batch request '{key}' has a RequestTemplate without a Resource.")
-            template = {str(k).lower(): v for k, v in template.items()}["resource"]
-        elif not isinstance(resource, str) or not resource:
-            raise InvalidParameterError(f"Batch request '{key}' needs a Resource or a RequestTemplate.")
-        parameters = lowered.get("parameters") or []
-        parents = lowered.get("parentids") or []
-        headers = lowered.get("headers") or {}
-        content = lowered.get("content")
-        if (not isinstance(parameters, list) or not all(isinstance(p, str) for p in parameters)
-                or not isinstance(parents, list) or not all(isinstance(p, str) for p in parents)):
+        lowered = {str(k).lower(): v for k, v in spec.items() if str(k).lower() in FIELDS}
+        method = _typed(key, lowered, "method", str) or "GET"
+        resource = _typed(key, lowered, "resource", str)
+        template = _typed(key, lowered, "requesttemplate", dict)
+        parameters = _typed(key, lowered, "parameters", list) or []
+        parents = _typed(key, lowered, "parentids", list) or []
+        headers = _typed(key, lowered, "headers", dict) or {}
+        content = _typed(key, lowered, "content", str)
+        if not all(isinstance(p, str) for p in parameters) or not all(isinstance(p, str) for p in parents):
             raise InvalidParameterError(f"Batch request '{key}': Parameters and ParentIds must be lists of strings.")
-        if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+        if not all(isinstance(v, str) for v in headers.values()):
             raise InvalidParameterError(f"Batch request '{key}': Headers must map names to strings.")
-        if content is not None and not isinstance(content, str):
-            raise InvalidParameterError(f"Batch request '{key}': Content must be a string (JSON text).")
+        if template is not None:
+            template = {str(k).lower(): v for k, v in template.items()}.get("resource")
+            if template is not None and not isinstance(template, str):
+                raise InvalidParameterError(f"Batch request '{key}': RequestTemplate.Resource must be a string.")
         for parent in parents:
             if parent not in body:
                 raise InvalidParameterError(f"Batch request '{key}' names an unknown parent '{parent}'.")
-        parsed[key] = {"method": method, "resource": resource, "template": template, "parameters": parameters,
-                       "parentids": parents, "headers": headers, "content": content}
+        problem = None
+        if not re.fullmatch(r"[A-Za-z]+", method):
+            problem = f"Batch request '{key}' has an unsupported Method '{method}'."
+        elif template is None and not resource:
+            problem = f"Batch request '{key}' needs a Resource or a RequestTemplate with a Resource."
+        parsed[key] = {"method": method.upper(), "resource": resource, "template": template,
+                       "parameters": parameters, "parentids": parents, "headers": headers, "content": content,
+                       "problem": problem}
     return parsed
+
+
+def _typed(key: str, fields: dict, name: str, kind: type):
+    """A field of a sub-request: None when absent or null; 400 for the whole batch when mistyped."""
+    value = fields.get(name)
+    if value is not None and not isinstance(value, kind):
+        label = {"method": "Method", "resource": "Resource", "requesttemplate": "RequestTemplate",
+                 "parameters": "Parameters", "parentids": "ParentIds", "headers": "Headers",
+                 "content": "Content"}[name]
+        article = {"str": "a string (Content is JSON text)" if name == "content" else "a string",
+                   "dict": "an object", "list": "a list of strings"}[kind.__name__]
+        raise InvalidParameterError(f"Batch request '{key}': {label} must be {article}.")
+    return value
 
 
 def _order(requests: dict[str, dict]) -> list[str]:
@@ -117,7 +131,8 @@ def _order(requests: dict[str, dict]) -> list[str]:
     try:
         return list(TopologicalSorter(graph).static_order())
     except CycleError as exc:
-        raise InvalidParameterError(f"The batch request has a circular dependency: {' -> '.join(exc.args[1])}.") from None
+        cycle = " -> ".join(exc.args[1])
+        raise InvalidParameterError(f"The batch request has a circular dependency: {cycle}.") from None
 
 
 def _select(path: str, results: dict[str, dict]) -> list:

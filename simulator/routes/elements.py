@@ -34,6 +34,12 @@ def _sorted(items: list, a, fields: dict) -> list:
     return sorted(items, key=fields[field], reverse=descending)
 
 
+def associations(a) -> set[str]:
+    """The lower-cased names of `associations` (repeated, or separated by ';' or ',')."""
+    return {part.strip().lower() for value in a.getlist("associations")
+            for part in value.replace(",", ";").split(";") if part.strip()}
+
+
 def element_list(children: list, everything: list):
     """Elements under a root: immediate children, or all descendants with searchFullHierarchy."""
     s, a = sim(), args()
@@ -55,9 +61,10 @@ def element_list(children: list, everything: list):
             if t is None or template.lower() not in t.lineage():
                 continue
         found.append(e)
-    found = _sorted(found, a, {"Name": lambda e: e.name.lower(), "Description": lambda e: e.element.description})
+    found = _sorted(found, a, {"Name": lambda e: e.name.lower(), "Description": lambda e: e.element.description,
+                               "ID": lambda e: e.id})
     chosen, links = page(found, a, s.limits.max_returned_items_per_call)
-    with_paths = "paths" in (x.lower() for x in a.getlist("associations"))
+    with_paths = "paths" in associations(a)
     items = [shapes.element(e, base(), web_id_type, with_paths=with_paths) for e in chosen]
     return json_response(shapes.listed(items, a.selected_fields(), links))
 
@@ -76,9 +83,10 @@ def attribute_list(attributes: list):
              and (value_type == "Any" or shapes.attribute(x, base(), web_id_type)["Type"] == value_type)
              and (show_excluded or not x.attribute.is_excluded)
              and (show_hidden or not x.attribute.is_hidden)]
-    found = _sorted(found, a, {"Name": lambda x: x.name.lower(), "Description": lambda x: x.attribute.description})
+    found = _sorted(found, a, {"Name": lambda x: x.name.lower(), "Description": lambda x: x.attribute.description,
+                               "ID": lambda x: x.id})
     chosen, links = page(found, a, s.limits.max_returned_items_per_call)
-    with_dr = "datareference" in (x.lower() for x in a.getlist("associations"))
+    with_dr = "datareference" in associations(a)
     items = [shapes.attribute(x, base(), web_id_type, with_data_reference=with_dr) for x in chosen]
     return json_response(shapes.listed(items, a.selected_fields(), links))
 
@@ -140,9 +148,10 @@ def get_child_attributes(webId: str):
 
 @bp.get("/attributes/<webId>/value")
 def get_attribute_value(webId: str):
-    """The attribute's value now (static attributes; PI Point attributes read their snapshot)."""
-    from .streams import end_of
+    """The attribute's value (static attributes; PI Point attributes their snapshot, or for a
+    closed event frame their value at its end)."""
+    from .streams import current
 
     s, a = sim(), args()
     stream = s.stream(webId)
-    return json_response(shapes.timed_value(end_of(stream, s), stream, a.selected_fields()))
+    return json_response(shapes.timed_value(current(stream, s), stream, a.selected_fields()))

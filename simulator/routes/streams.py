@@ -82,13 +82,22 @@ def get_end(webId: str):
 
 
 def _value(stream, a, s):
+    """The value at `time`; without it (or with it empty) the stream's current value."""
     now = s.now()
-    if "time" not in a:
-        return _end(stream, s)
+    if not a.get("time"):
+        return current(stream, s)
     t = a.time("time", None, now=now, tz=a.timezone(s.timezone))
     if stream.archive is None:
         return stream.static_values([stream.static_time])
     return stream.archive.value_at(t, now)
+
+
+def current(stream, s):
+    """The value a read without a time gives: the snapshot, or for the attribute of a closed event
+    frame its value at the frame's end."""
+    if stream.archive is not None and stream.context_time is not None:
+        return stream.archive.value_at(stream.context_time, s.now())
+    return _end(stream, s)
 
 
 def _end(stream, s):

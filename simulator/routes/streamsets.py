@@ -2,7 +2,8 @@
 
 Ad hoc sets name their streams with repeated `webId` parameters; /streamsets/{webId}/... reads the
 attributes of an element, event frame or attribute. A stream that cannot be read (unknown or
-malformed WebID) gets a per-item WebException instead of failing the whole call.
+malformed WebID) gets a per-item WebException, in its place, instead of failing the whole call.
+sortField=Name orders the streams by name.
 """
 from __future__ import annotations
 
@@ -27,33 +28,38 @@ from .streams import value_of
 bp = Blueprint("streamsets", __name__, url_prefix="/piwebapi/streamsets")
 
 
-def _ad_hoc(a):
+SORT_ORDERS = ("Ascending", "Descending")
+
+
+def _ad_hoc(a) -> list:
+    """The streams named by repeated `webId` parameters, in order; a failure dict for each one that
+    cannot be read."""
     web_ids = a.getlist("webId")
     if not web_ids:
         raise InvalidParameterError("The parameter 'webId' is required (repeat it once per stream).")
     s = sim()
-    streams, failures = [], []
+    members: list = []
     for web_id in web_ids:
         try:
-            streams.append(s.stream(web_id))
+            members.append(s.stream(web_id))
         except PIError as exc:
-            failures.append({"WebId": web_id, "Items": [], "WebException": {"StatusCode": exc.status,
-                                                                             "Errors": exc.messages}})
-    return streams, failures
+            members.append({"WebId": web_id, "WebException": {"StatusCode": exc.status, "Errors": exc.messages}})
+    return members
 
 
-def _of_object(web_id: str, a):
+def _of_object(web_id: str, a) -> list:
+    """The attribute streams of an element or event frame (an attribute: its child attributes)."""
     s = sim()
     owner = s.resolve(web_id)
-    if isinstance(owner, (cat.ElementEntry,)):
+    if isinstance(owner, cat.ElementEntry):
         attributes = list(owner.attributes)
         if a.boolean("searchFullHierarchy", False):
             for child in owner.descendants():
                 attributes.extend(child.attributes)
-    elif hasattr(owner, "attributes") and not isinstance(owner, cat.AttributeEntry):
-        attributes = list(owner.attributes)
     elif isinstance(owner, cat.AttributeEntry):
         attributes = []
+    elif hasattr(owner, "attributes"):
+        attributes = list(owner.attributes)
     else:
         raise InvalidParameterError(f"The WebID '{web_id}' does not name an element, event frame or attribute.")
     name_filter, category = a.get("nameFilter"), a.get("categoryName")
@@ -66,35 +72,46 @@ def _of_object(web_id: str, a):
               and (show_excluded or not x.attribute.is_excluded)
               and (show_hidden or not x.attribute.is_hidden)]
     now = s.now()
-    return [open_stream(x, s.catalog, s.archive, now) for x in chosen], []
+    return [open_stream(x, s.catalog, s.archive, now) for x in chosen]
 
 
-def _respond(streams, failures, run, shape):
+def _sorted(members: list, a) -> list:
+    """sortField=Name (the only field) orders the streams by name; without it the order is kept.
+    Streams that could not be read have no name and stay last."""
+    descending = a.choice("sortOrder", SORT_ORDERS, "Ascending") == "Descending"
+    if a.get("sortField") is None:
+        return members
+    a.choice("sortField", ("Name",), "Name")
+    streams = sorted((m for m in members if not isinstance(m, dict)), key=lambda m: m.source.name.lower(),
+                     reverse=descending)
+    return streams + [m for m in members if isinstance(m, dict)]
+
+
+def _respond(members: list, run, shape):
     s, a = sim(), args()
     now = s.now()
-    members = [(stream, run(stream, now)) for stream in streams]
-    return json_response(shape(members, base(), a.web_id_type(s.scenario.web_id_type), a.selected_fields(),
-                               tuple(failures)))
+    rows = [m if isinstance(m, dict) else (m, run(m, now)) for m in _sorted(members, a)]
+    return json_response(shape(rows, base(), a.web_id_type(s.scenario.web_id_type), a.selected_fields()))
 
 
-def _read(kind: str, streams, failures):
+def _read(kind: str, members: list):
     s, a = sim(), args()
-    n = len(streams) + len(failures)
+    n = len(members)
     if kind == "recorded":
         q = RecordedQuery.from_args(a, s, n)
-        return _respond(streams, failures, q.run, shapes.stream_set)
+        return _respond(members, q.run, shapes.stream_set)
     if kind == "interpolated":
         q = InterpolatedQuery.from_args(a, s, n)
-        return _respond(streams, failures, q.run, shapes.stream_set)
+        return _respond(members, q.run, shapes.stream_set)
     if kind == "plot":
         q = PlotQuery.from_args(a, s, n)
-        return _respond(streams, failures, q.run, shapes.stream_set)
+        return _respond(members, q.run, shapes.stream_set)
     if kind == "summary":
         q = SummaryQuery.from_args(a, s, n)
-        return _respond(streams, failures, q.run, shapes.stream_set_summaries)
+        return _respond(members, q.run, shapes.stream_set_summaries)
     if kind == "value":
-        return _respond(streams, failures, lambda st, now: value_of(st, a, s), shapes.stream_set_values)
-    return _respond(streams, failures, lambda st, now: end_of(st, s), shapes.stream_set_values)
+        return _respond(members, lambda st, now: value_of(st, a, s), shapes.stream_set_values)
+    return _respond(members, lambda st, now: end_of(st, s), shapes.stream_set_values)
 
 
 KINDS = ("recorded", "interpolated", "plot", "summary", "value", "end")
@@ -102,14 +119,10 @@ KINDS = ("recorded", "interpolated", "plot", "summary", "value", "end")
 
 def _register(kind: str) -> None:
     def ad_hoc():
-        a = args()
-        streams, failures = _ad_hoc(a)
-        return _read(kind, streams, failures)
+        return _read(kind, _ad_hoc(args()))
 
     def of_object(webId: str):
-        a = args()
-        streams, failures = _of_object(webId, a)
-        return _read(kind, streams, failures)
+        return _read(kind, _of_object(webId, args()))
 
     ad_hoc.__name__ = f"get_{kind}_ad_hoc"
     of_object.__name__ = f"get_{kind}"
