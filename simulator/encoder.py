@@ -7,6 +7,8 @@ vectorised call, Float32 values in float32 so they print as PI prints a Single.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import orjson
 
@@ -106,13 +108,58 @@ def _variants(units: str, fields: tuple[str, ...]) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=1024)
+def _tails(units: str, fields: tuple[str, ...]) -> tuple[np.ndarray, tuple[str, ...]]:
+    """The 9 quality tails (see `_variants`) with and without the "," that follows an item."""
+    tails = tuple(_variants(units, fields))
+    with_comma = np.empty(len(tails), dtype=object)
+    with_comma[:] = [t + "," for t in tails]
+    return with_comma, tails
+
+
+def item_pieces(values: Values, fmt: ValueFormat, fields: tuple[str, ...] = ITEM_FIELDS) -> list[str]:
+    """Strings whose concatenation is the items of a JSON array, "," included, brackets not.
+
+    Three pieces per item (timestamp head, value text, quality tail): no per-item string is built,
+    the caller joins everything once.
+    """
+    n = len(values)
+    if n == 0:
+        return []
+    fields = tuple(f for f in ITEM_FIELDS if f in fields)
+    if "Timestamp" not in fields or "Value" not in fields:
+        return [",".join(items(values, fmt, fields))]
+    with_comma, tails = _tails(fmt.units, fields)
+    bad = values.state >= 0
+    variant = np.where(bad, BAD, values.flags) if bad.any() else values.flags
+    pieces: list = [None] * (3 * n)
+    pieces[0::3] = pitime.format_times_prefixed(values.ticks, '{"Timestamp":"', '","Value":')
+    pieces[1::3] = fmt.value_texts(values)
+    pieces[2::3] = with_comma[variant].tolist()
+    pieces[-1] = tails[int(variant[-1])]
+    return pieces
+
+
+def envelope_parts(envelope: dict, selection, marker: str) -> tuple[str, str] | None:
+    """The JSON text of `envelope` before and after the placeholder string `marker` (None when the
+    selection dropped it): the large item lists go between, without splicing a copy."""
+    from .params import select
+
+    text = orjson.dumps(select(envelope, selection)).decode()
+    quoted = orjson.dumps(marker).decode()
+    index = text.find(quoted)
+    if index < 0:
+        return None
+    return text[:index], text[index + len(quoted):]
+
+
 def items(values: Values, fmt: ValueFormat, fields: tuple[str, ...] = ITEM_FIELDS) -> list[str]:
     """One JSON object text per value, with the given TimedValue fields in PI's order."""
     n = len(values)
     if n == 0:
         return []
     fields = tuple(f for f in ITEM_FIELDS if f in fields)
-    tails = _variants(fmt.units, fields)
+    tails = _tails(fmt.units, fields)[1]
     variant = np.where(values.state >= 0, BAD, values.flags).tolist()
     has_time, has_value = "Timestamp" in fields, "Value" in fields
     if has_time and has_value:

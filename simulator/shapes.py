@@ -220,9 +220,14 @@ def stream_identity(stream: Stream, base: str, web_id_type: str) -> dict:
 def timed_values(values: Values, stream: Stream, selection: Selection | None) -> str:
     """A TimedValues body: {"Links": {}, "Items": [...], "UnitsAbbreviation": ...}."""
     fields = encoder.item_fields(selection.child("Items") if selection else None)
-    raw = "[" + ",".join(encoder.items(values, stream.fmt, fields)) + "]"
     envelope = {"Links": {}, "Items": ITEMS_MARKER, "UnitsAbbreviation": stream.units}
-    return encoder.splice(envelope, selection, {ITEMS_MARKER: raw})
+    parts = encoder.envelope_parts(envelope, selection, ITEMS_MARKER)
+    if parts is None:
+        return dumps(select(envelope, selection)).decode()
+    pieces = [parts[0], "["]
+    pieces += encoder.item_pieces(values, stream.fmt, fields)
+    pieces += ["]", parts[1]]
+    return "".join(pieces)
 
 
 def timed_value(values: Values, stream: Stream, selection: Selection | None) -> str:
@@ -237,18 +242,29 @@ def stream_set(members: list, base: str, web_id_type: str, selection: Selection 
     """
     inner = selection.child("Items") if selection else None
     fields = encoder.item_fields(inner.child("Items") if inner else None)
-    parts = []
-    for member in members:
+    outer = encoder.envelope_parts({"Links": {}, "Items": ITEMS_MARKER}, selection, ITEMS_MARKER)
+    if outer is None:
+        return dumps(select({"Links": {}, "Items": []}, selection)).decode()
+    pieces = [outer[0], "["]
+    for n, member in enumerate(members):
+        if n:
+            pieces.append(",")
         if isinstance(member, dict):
-            parts.append(_failure(member, inner, "Items"))
+            pieces.append(_failure(member, inner, "Items"))
             continue
         stream, values = member
         envelope = stream_identity(stream, base, web_id_type)
         envelope["Items"] = ITEMS_MARKER
         envelope["UnitsAbbreviation"] = stream.units
-        raw = "[" + ",".join(encoder.items(values, stream.fmt, fields)) + "]"
-        parts.append(encoder.splice(envelope, inner, {ITEMS_MARKER: raw}))
-    return encoder.splice({"Links": {}, "Items": ITEMS_MARKER}, selection, {ITEMS_MARKER: "[" + ",".join(parts) + "]"})
+        parts = encoder.envelope_parts(envelope, inner, ITEMS_MARKER)
+        if parts is None:
+            pieces.append(dumps(select(envelope, inner)).decode())
+            continue
+        pieces += [parts[0], "["]
+        pieces += encoder.item_pieces(values, stream.fmt, fields)
+        pieces += ["]", parts[1]]
+    pieces += ["]", outer[1]]
+    return "".join(pieces)
 
 
 def stream_set_values(members: list, base: str, web_id_type: str, selection: Selection | None) -> str:

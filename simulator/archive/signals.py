@@ -20,8 +20,17 @@ def _smooth_noise(key: int, ticks: np.ndarray, timescale: int) -> np.ndarray:
     knot = ticks // timescale
     frac = (ticks - knot * timescale) / timescale
     s = frac * frac * (3.0 - 2.0 * frac)
-    left = hashing.normal(key, knot)
-    right = hashing.normal(key, knot + 1)
+    if not len(knot):
+        return s
+    first, last = int(knot.min()), int(knot.max())
+    if last - first + 2 <= len(knot):
+        # a window touches few knots (timescale >> spacing): draw each knot once, then look up
+        table = hashing.normal(key, np.arange(first, last + 2, dtype=np.int64))
+        left = table[knot - first]
+        right = table[knot - first + 1]
+    else:
+        left = hashing.normal(key, knot)
+        right = hashing.normal(key, knot + 1)
     return left + (right - left) * s
 
 

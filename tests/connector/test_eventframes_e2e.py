@@ -206,9 +206,6 @@ def test_qa_tiny_second_run_keeps_everything_once(sim_url, tmp_path):
     check_unique(sink)
 
 
-@pytest.mark.xfail(reason="simulator: a closed frame's PI Point attribute serves the point's current value, not "
-                          "its value at the frame's end time (AF's default time context for event frames)",
-                   strict=False)
 def test_a_closed_frames_pi_point_attribute_is_its_value_at_the_frame_end(realtime, tmp_path):
     cfg = config(realtime.url, tmp_path, start="*-20s", lookback="1s")
     extract(cfg)
