@@ -65,13 +65,13 @@ class _Params:
         self.q0, self.q1, self.q2 = edges[:, 0], edges[:, 1], edges[:, 2]
 
 
-def window(sources: list[EventSource], start: int, end: int, *, max_slots: int | None = None
+def window(sources: list[EventSource], start: int, end: int, *, max_slots=None
            ) -> tuple[Values, np.ndarray, np.ndarray]:
     """Every event with start <= t <= end of every source, grouped by source in input order.
 
     Returns (values, bounds, covered): rows of source i are values[bounds[i]:bounds[i+1]];
-    covered[i] is the last instant source i's rows are complete up to (end, unless `max_slots`
-    cut its window short: then the caller reads the rest by other means).
+    covered[i] is the last instant source i's rows are complete up to (end, unless `max_slots` (one
+    number, or one per source) cut its window short: then the caller reads the rest by other means).
     """
     n_sources = len(sources)
     p = _Params(sources)
@@ -79,7 +79,7 @@ def window(sources: list[EventSource], start: int, end: int, *, max_slots: int |
     first = lo // p.spacing
     last = np.full(n_sources, end, np.int64) // p.spacing
     if max_slots is not None:
-        last = np.minimum(last, first + max_slots - 1)
+        last = np.minimum(last, first + np.asarray(max_slots, np.int64) - 1)
     covered = np.where(last >= end // p.spacing, end, (last + 1) * p.spacing - 1)
     count = np.maximum(last - first + 1, 0)
     count[lo > end] = 0

@@ -87,10 +87,16 @@ def _sorted(members: list, a) -> list:
     return streams + [m for m in members if isinstance(m, dict)]
 
 
-def _respond(members: list, run, shape):
+def _respond(members: list, run, shape, run_many=None):
     s, a = sim(), args()
     now = s.now()
-    rows = [m if isinstance(m, dict) else (m, run(m, now)) for m in _sorted(members, a)]
+    members = _sorted(members, a)
+    if run_many is not None:
+        streams = [m for m in members if not isinstance(m, dict)]
+        results = iter(run_many(streams, now))
+        rows = [m if isinstance(m, dict) else (m, next(results)) for m in members]
+    else:
+        rows = [m if isinstance(m, dict) else (m, run(m, now)) for m in members]
     return json_response(shape(rows, base(), a.web_id_type(s.scenario.web_id_type), a.selected_fields()))
 
 
@@ -99,7 +105,7 @@ def _read(kind: str, members: list):
     n = len(members)
     if kind == "recorded":
         q = RecordedQuery.from_args(a, s, n)
-        return _respond(members, q.run, shapes.stream_set)
+        return _respond(members, q.run, shapes.stream_set, q.run_many)
     if kind == "interpolated":
         q = InterpolatedQuery.from_args(a, s, n)
         return _respond(members, q.run, shapes.stream_set)

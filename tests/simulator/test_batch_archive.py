@@ -47,3 +47,19 @@ def test_max_slots_bounds_each_point_and_says_how_far(sim):
         expected = source.window(start, int(covered[i]))
         assert np.array_equal(got.ticks, expected.ticks)
         assert np.array_equal(got.value, expected.value)
+
+
+@pytest.mark.parametrize("max_count", [1, 7, 1000, 150_000 // 120])
+@pytest.mark.parametrize("window", [("*-1h", "*"), ("*-3d", "*-2d"), ("*-10m", "*+1h")])
+def test_stream_set_reads_equal_one_stream_reads(sim, max_count, window):
+    from simulator.params import Args
+    from simulator.queries import RecordedQuery
+
+    query = RecordedQuery.from_args(Args([("startTime", window[0]), ("endTime", window[1]),
+                                          ("maxCount", str(max_count))]), sim, 1)
+    now = sim.now()
+    streams = [sim.stream(p.web_id()) for server in sim.catalog.data_servers for p in server.points]
+    for got, stream in zip(query.run_many(streams, now), streams):
+        expected = query.run(stream, now)
+        assert np.array_equal(got.ticks, expected.ticks) and np.array_equal(got.value, expected.value)
+        assert np.array_equal(got.state, expected.state) and np.array_equal(got.flags, expected.flags)
