@@ -14,6 +14,7 @@ from dataclasses import field
 from functools import lru_cache
 
 from . import webid
+from .webid import Identified
 from .errors import InvalidParameterError
 from .errors import UnknownWebIdError
 from .eventframes import EventFrameEntry
@@ -28,6 +29,7 @@ from .scenario.model import ElementTemplate
 from .scenario.model import Point
 from .scenario.model import Scenario
 
+RESOLVED_CACHE = 200_000
 NAMESPACE = uuid.UUID("0d7f1c52-9a43-4f0e-9a55-5e3c1b2a7c10")
 
 
@@ -50,7 +52,7 @@ def name_matches(pattern: str | None, name: str) -> bool:
 
 
 @dataclass(eq=False)
-class DataServerEntry:
+class DataServerEntry(Identified):
     server: DataServer
     path: str
     points: list[PointEntry] = field(default_factory=list)
@@ -65,12 +67,12 @@ class DataServerEntry:
     def id(self) -> str:
         return self.server.id
 
-    def web_id(self, web_id_type: str = "Full") -> str:
-        return webid.encode("DS", guids=(self.id,), path=self.name, web_id_type=web_id_type)
+    def _web_id_parts(self) -> dict:
+        return {"marker": "DS", "guids": (self.id,), "path": self.name}
 
 
 @dataclass(eq=False)
-class PointEntry:
+class PointEntry(Identified):
     point: Point
     server: DataServerEntry
     path: str
@@ -79,13 +81,13 @@ class PointEntry:
     def name(self) -> str:
         return self.point.name
 
-    def web_id(self, web_id_type: str = "Full") -> str:
-        return webid.encode("DP", guids=(self.server.id,), point_id=self.point.id,
-                            path=f"{self.server.name}\\{self.point.name}", web_id_type=web_id_type)
+    def _web_id_parts(self) -> dict:
+        return {"marker": "DP", "guids": (self.server.id,), "point_id": self.point.id,
+                "path": f"{self.server.name}\\{self.point.name}"}
 
 
 @dataclass(eq=False)
-class AssetServerEntry:
+class AssetServerEntry(Identified):
     server: AssetServer
     path: str
     databases: list[DatabaseEntry] = field(default_factory=list)
@@ -98,12 +100,12 @@ class AssetServerEntry:
     def id(self) -> str:
         return self.server.id
 
-    def web_id(self, web_id_type: str = "Full") -> str:
-        return webid.encode("RS", guids=(self.id,), path=self.name, web_id_type=web_id_type)
+    def _web_id_parts(self) -> dict:
+        return {"marker": "RS", "guids": (self.id,), "path": self.name}
 
 
 @dataclass(eq=False)
-class DatabaseEntry:
+class DatabaseEntry(Identified):
     database: Database
     server: AssetServerEntry
     path: str
@@ -120,13 +122,12 @@ class DatabaseEntry:
     def id(self) -> str:
         return self.database.id
 
-    def web_id(self, web_id_type: str = "Full") -> str:
-        return webid.encode("RD", guids=(self.server.id, self.id), path=self.path[2:],
-                            web_id_type=web_id_type)
+    def _web_id_parts(self) -> dict:
+        return {"marker": "RD", "guids": (self.server.id, self.id), "path": self.path[2:]}
 
 
 @dataclass(eq=False)
-class TemplateEntry:
+class TemplateEntry(Identified):
     template: ElementTemplate
     database: DatabaseEntry
     id: str
@@ -145,13 +146,12 @@ class TemplateEntry:
             entry = entry.base
         return names
 
-    def web_id(self, web_id_type: str = "Full") -> str:
-        return webid.encode("ET", guids=(self.database.server.id, self.id), path=self.path[2:],
-                            web_id_type=web_id_type)
+    def _web_id_parts(self) -> dict:
+        return {"marker": "ET", "guids": (self.database.server.id, self.id), "path": self.path[2:]}
 
 
 @dataclass(eq=False)
-class ElementEntry:
+class ElementEntry(Identified):
     element: Element
     database: DatabaseEntry
     parent: ElementEntry | None
@@ -165,9 +165,8 @@ class ElementEntry:
     def name(self) -> str:
         return self.element.name
 
-    def web_id(self, web_id_type: str = "Full") -> str:
-        return webid.encode("Em", guids=(self.database.server.id, self.id), path=self.path[2:],
-                            web_id_type=web_id_type)
+    def _web_id_parts(self) -> dict:
+        return {"marker": "Em", "guids": (self.database.server.id, self.id), "path": self.path[2:]}
 
     def descendants(self) -> list[ElementEntry]:
         out: list[ElementEntry] = []
@@ -180,7 +179,7 @@ class ElementEntry:
 
 
 @dataclass(eq=False)
-class AttributeEntry:
+class AttributeEntry(Identified):
     """An attribute of an element or event frame; `point` is set for PI Point data references."""
 
     attribute: Attribute
@@ -199,10 +198,9 @@ class AttributeEntry:
     def owner_marker(self) -> str:
         return "F" if isinstance(self.owner, EventFrameEntry) else "E"
 
-    def web_id(self, web_id_type: str = "Full") -> str:
-        system = self.owner.database.server.id
-        return webid.encode("Ab", owner=self.owner_marker, guids=(system, self.owner.id, self.id),
-                            path=self.path[2:], web_id_type=web_id_type)
+    def _web_id_parts(self) -> dict:
+        return {"marker": "Ab", "owner": self.owner_marker,
+                "guids": (self.owner.database.server.id, self.owner.id, self.id), "path": self.path[2:]}
 
 
 class Catalog:
@@ -231,6 +229,7 @@ class Catalog:
         self._attributes_by_id: dict[str, AttributeEntry] = {}
         self._templates_by_id: dict[str, TemplateEntry] = {}
         self._by_path: dict[str, object] = {}
+        self._resolved: dict[str, object] = {}
         for server in scenario.asset_servers:
             self._add_asset_server(server)
 
@@ -334,7 +333,12 @@ class Catalog:
     # -- WebIDs ----------------------------------------------------------------------------------
 
     def resolve(self, web_id: str, now: int | None = None):
-        """The object a WebID names. Malformed -> 400; well-formed but unknown -> 404."""
+        """The object a WebID names. Malformed -> 400; well-formed but unknown -> 404.
+
+        Answers are kept, except for event frames (open or closed depends on `now`)."""
+        found = self._resolved.get(web_id)
+        if found is not None:
+            return found
         try:
             info = webid.decode(web_id)
         except webid.InvalidWebIdError as exc:
@@ -342,6 +346,10 @@ class Catalog:
         found = self._resolve(info, now)
         if found is None:
             raise UnknownWebIdError(f"The WebID '{web_id}' does not name an object in this system.")
+        if not isinstance(found, EventFrameEntry) and not isinstance(getattr(found, "owner", None), EventFrameEntry):
+            if len(self._resolved) >= RESOLVED_CACHE:
+                self._resolved.clear()
+            self._resolved[web_id] = found
         return found
 
     def _resolve(self, info: webid.WebIdInfo, now: int | None):

@@ -21,6 +21,7 @@ import numpy as np
 
 from .archive import hashing
 from .scenario.model import TICKS_PER_SECOND
+from .webid import Identified
 from .scenario.model import Attribute
 from .scenario.model import AttributeRecipe
 from .scenario.model import AttributeTemplate
@@ -38,7 +39,7 @@ SEARCH_MODES = ("None", "StartInclusive", "EndInclusive", "Inclusive", "Overlapp
 
 
 @dataclass(eq=False)
-class EventFrameEntry:
+class EventFrameEntry(Identified):
     database: DatabaseEntry
     name: str
     template: str | None
@@ -56,11 +57,8 @@ class EventFrameEntry:
     def is_open(self) -> bool:
         return self.end is None
 
-    def web_id(self, web_id_type: str = "Full") -> str:
-        from . import webid
-
-        return webid.encode("Fm", guids=(self.database.server.id, self.id), path=self.path[2:],
-                            web_id_type=web_id_type)
+    def _web_id_parts(self) -> dict:
+        return {"marker": "Fm", "guids": (self.database.server.id, self.id), "path": self.path[2:]}
 
 
 class _SafeFormatter(string.Formatter):

@@ -100,10 +100,12 @@ class RecordedQuery:
         archive together (bit-identical, much cheaper per stream), the rest one by one."""
         results: list[Values | None] = [None] * len(streams)
         groups: dict[tuple[int, int], list[int]] = {}
+        plain = self.range.resolve(None, now)
         for i, stream in enumerate(streams):
             if stream.archive is None or self.filter is not None or self.boundary != Boundary.INSIDE:
                 continue
-            start, end = self.range.resolve(stream, now)
+            own = stream.default_start is not None or stream.default_end is not None
+            start, end = self.range.resolve(stream, now) if own else plain
             end = min(end, stream.archive.horizon(now))
             if start <= end:
                 groups.setdefault((start, end), []).append(i)

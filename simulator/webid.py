@@ -463,3 +463,22 @@ def enumeration_set(server_id: str | uuid.UUID, set_id: str | uuid.UUID, path: s
                     owner: str = "D", web_id_type: str = "Full") -> str:
     """WebID of an enumeration (digital state) set ("MS"), owner "D" (data server) or "R" (AF)."""
     return encode("MS", guids=(server_id, set_id), path=path, owner=owner, web_id_type=web_id_type)
+
+
+class Identified:
+    """An object with a WebID: subclasses say what goes into it (`_web_id_parts`); the strings are
+    computed once per WebID type and kept (stream sets name thousands of objects per call)."""
+
+    _web_ids: dict[str, str] | None = None
+
+    def _web_id_parts(self) -> dict:
+        raise NotImplementedError
+
+    def web_id(self, web_id_type: str = "Full") -> str:
+        cache = self._web_ids
+        if cache is None:
+            cache = self._web_ids = {}
+        found = cache.get(web_id_type)
+        if found is None:
+            found = cache[web_id_type] = encode(web_id_type=web_id_type, **self._web_id_parts())
+        return found

@@ -8,6 +8,7 @@ from .archive import Boundary
 from .archive import PointArchive
 from .events import EventSource
 from .signals import Signal
+from .signals import point_key
 from .values import Values
 
 __all__ = ["Archive", "Boundary", "PointArchive", "Values"]
@@ -23,6 +24,10 @@ class Archive:
         self.digital_sets = {s.name.lower(): s for s in scenario.digital_sets}
         self._points: dict[tuple[str, int], PointArchive] = {}
         self._vocabularies: dict[tuple[str, int], tuple[str, ...]] = {}
+        # every point's random keys at once (milliseconds for 30,000 points); archives stay lazy
+        points = [p for server in scenario.data_servers for p in server.points]
+        self._row = {(p.server.lower(), p.id): i for i, p in enumerate(points)}
+        self._keys = hashing.derive([point_key(self.seed, p) for p in points], EventSource.PURPOSES + Signal.PURPOSES)
 
     def of(self, point: Point) -> PointArchive:
         key = (point.server.lower(), point.id)
@@ -33,8 +38,13 @@ class Archive:
                 digital = self.digital_sets.get(point.digital_set.lower())
                 codes = tuple(code for code, _ in digital.states) if digital else (0,)
             vocabulary = self.vocabulary(point) if point.point_type == "String" else ()
-            signal = Signal(point, self.seed, codes, len(vocabulary))
-            found = PointArchive(point, EventSource(point, self.seed, signal))
+            row = self._row.get(key)
+            keys = self._keys[row].tolist() if row is not None else [None] * (len(EventSource.PURPOSES) + 1)
+            events_keys, signal_keys = keys[:len(EventSource.PURPOSES)], keys[len(EventSource.PURPOSES):]
+            if row is None:
+                events_keys = signal_keys = None
+            signal = Signal(point, self.seed, codes, len(vocabulary), keys=signal_keys)
+            found = PointArchive(point, EventSource(point, self.seed, signal, keys=events_keys))
             self._points[key] = found
         return found
 

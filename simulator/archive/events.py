@@ -16,6 +16,7 @@ from ..scenario.model import TICKS_PER_SECOND
 from ..scenario.model import Point
 from . import hashing
 from .signals import Signal
+from .signals import point_key
 from .values import ANNOTATED
 from .values import NO_STATE
 from .values import QUESTIONABLE
@@ -29,7 +30,10 @@ CHUNK_SLOTS = 1 << 16
 class EventSource:
     """The recorded events of one point, generated on demand for any window."""
 
-    def __init__(self, point: Point, seed: int, signal: Signal) -> None:
+    PURPOSES = ("keep", "offset", "dup", "quality", "system-state", "system-state-pick", "outage", "outage-start",
+                "outage-length")
+
+    def __init__(self, point: Point, seed: int, signal: Signal, keys: list[int] | None = None) -> None:
         self.point = point
         self.signal = signal
         spec = point.events
@@ -41,16 +45,10 @@ class EventSource:
         self.keep = spec.keep
         self.duplicates = spec.duplicates
         self.subsecond = spec.subsecond
-        base = (seed, point.server.upper(), point.id)
-        self.k_keep = hashing.key(*base, "keep")
-        self.k_offset = hashing.key(*base, "offset")
-        self.k_dup = hashing.key(*base, "dup")
-        self.k_quality = hashing.key(*base, "quality")
-        self.k_sys = hashing.key(*base, "system-state")
-        self.k_sys_pick = hashing.key(*base, "system-state-pick")
-        self.k_outage = hashing.key(*base, "outage")
-        self.k_outage_start = hashing.key(*base, "outage-start")
-        self.k_outage_length = hashing.key(*base, "outage-length")
+        if keys is None:
+            keys = hashing.derive([point_key(seed, point)], self.PURPOSES)[0].tolist()
+        (self.k_keep, self.k_offset, self.k_dup, self.k_quality, self.k_sys, self.k_sys_pick, self.k_outage,
+         self.k_outage_start, self.k_outage_length) = keys
         outages = point.outages
         self.outage_blocks = max(1, int(np.ceil(outages.per_day))) if outages.per_day > 0 else 0
         self.max_outage = max([g.end - g.start for g in point.gaps] + [outages.max_duration if self.outage_blocks else 0])

@@ -26,9 +26,30 @@ def key(*parts: object) -> int:
     return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "little")
 
 
+def derive(bases, purposes: tuple[str, ...]) -> np.ndarray:
+    """The keys of points' purposes ("noise", "keep"...) from their base keys: one row per base,
+    one column per purpose (uint64).
+
+    One blake2b per point (its base key) and one vectorised splitmix64 for every point and purpose
+    at once, so a scenario's 30,000 points get their keys in milliseconds.
+    """
+    numbers = np.array([_purpose(p) for p in purposes], np.int64)
+    return mix(np.asarray(bases, np.uint64).reshape(-1, 1), numbers)
+
+
+_PURPOSES: dict[str, int] = {}
+
+
+def _purpose(name: str) -> int:
+    number = _PURPOSES.get(name)
+    if number is None:
+        number = _PURPOSES.setdefault(name, key("purpose", name) & 0x7FFFFFFFFFFFFFFF)
+    return number
+
+
 def mix(key_: int, counters: np.ndarray) -> np.ndarray:
     """splitmix64 of (key + counter * golden): uint64 array, one per counter."""
-    x = counters.astype(np.uint64, copy=False) * _GOLDEN + np.uint64(key_)
+    x = counters.astype(np.uint64, copy=False) * _GOLDEN + (key_ if isinstance(key_, np.ndarray) else np.uint64(key_))
     x = (x ^ (x >> _S30)) * _M1
     x = (x ^ (x >> _S27)) * _M2
     return x ^ (x >> _S31)

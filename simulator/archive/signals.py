@@ -15,6 +15,11 @@ from . import hashing
 _TICKS_PER_HOUR = 3600 * TICKS_PER_SECOND
 
 
+def point_key(seed: int, point: Point) -> int:
+    """The base key of a point's randomness: its identity within the scenario's seed."""
+    return hashing.key(seed, point.server.upper(), point.id)
+
+
 def _smooth_noise(key: int, ticks: np.ndarray, timescale: int) -> np.ndarray:
     """Stationary noise with unit variance at the knots and correlation time `timescale`."""
     knot = ticks // timescale
@@ -37,18 +42,17 @@ def _smooth_noise(key: int, ticks: np.ndarray, timescale: int) -> np.ndarray:
 class Signal:
     """The value recipe of one point, with its random keys fixed once."""
 
-    def __init__(self, point: Point, seed: int, digital_codes: tuple[int, ...] = (), vocabulary_size: int = 0):
+    PURPOSES = ("noise", "noise2", "white", "anomaly", "anomaly-size", "state")
+
+    def __init__(self, point: Point, seed: int, digital_codes: tuple[int, ...] = (), vocabulary_size: int = 0,
+                 keys: list[int] | None = None):
         self.point = point
         self.spec = point.signal
         self.digital_codes = np.asarray(digital_codes or (0,), dtype=np.float64)
         self.vocabulary_size = max(1, vocabulary_size)
-        base = (seed, point.server.upper(), point.id)
-        self.k_noise = hashing.key(*base, "noise")
-        self.k_noise2 = hashing.key(*base, "noise2")
-        self.k_white = hashing.key(*base, "white")
-        self.k_anomaly = hashing.key(*base, "anomaly")
-        self.k_anomaly_size = hashing.key(*base, "anomaly-size")
-        self.k_state = hashing.key(*base, "state")
+        if keys is None:
+            keys = hashing.derive([point_key(seed, point)], self.PURPOSES)[0].tolist()
+        (self.k_noise, self.k_noise2, self.k_white, self.k_anomaly, self.k_anomaly_size, self.k_state) = keys
         self.integer = point.point_type in ("Int16", "Int32")
 
     def values(self, ticks: np.ndarray, ident: np.ndarray) -> np.ndarray:

@@ -173,7 +173,7 @@ def test_descending_duplicates_come_in_reverse_archive_order(client, sim, ids):
 @pytest.mark.parametrize(("tag", "float32"), [("TINY.FLOAT64", False), ("TINY.GAP", True), ("TINY.STEP", True)])
 def test_boundary_types(client, sim, ids, tag, float32):
     source = archive(sim, tag)
-    start, end = "2026-11-24T09:59:43Z", "2026-11-24T12:07:11Z"
+    start, end = "2026-11-24T09:59:43.5Z", "2026-11-24T12:07:11.5Z"  # no whole-second event lies on them
     a, b = t(start), t(end)
     url = f"/piwebapi/streams/{ids[tag]}/recorded?startTime={start}&endTime={end}&maxCount=100000"
     inside = client.get(url).get_json()["Items"]
