@@ -7,6 +7,7 @@ from __future__ import annotations
 from . import pitime
 from .archive import Archive
 from .catalog import Catalog
+from .catalog import PointEntry
 from .errors import InvalidParameterError
 from .scenario.model import Scenario
 from .settings import Settings
@@ -24,7 +25,10 @@ class Simulator:
         self.timezone = pitime.resolve_timezone(scenario.clock.timezone)
         self.catalog = Catalog(scenario)
         self.archive = Archive(scenario)
+        # made here, so that under gunicorn --preload the master makes it once for every worker
+        self.catalog.point_web_ids()
         self._now_override: int | None = None
+        self._point_streams: dict[str, Stream] = {}
         if settings.now:
             self._now_override = pitime.parse_time(settings.now, now=pitime.now_ticks())
         self.started = pitime.now_ticks()
@@ -51,6 +55,11 @@ class Simulator:
     def stream(self, web_id: str) -> Stream:
         """The stream a point or attribute WebID reads; 400 for other objects."""
         source = self.resolve(web_id)
+        if isinstance(source, PointEntry):  # a point's stream never changes: keep it
+            stream = self._point_streams.get(source.path)
+            if stream is None:
+                stream = self._point_streams[source.path] = open_stream(source, self.catalog, self.archive, 0)
+            return stream
         stream = open_stream(source, self.catalog, self.archive, self.now())
         if stream is None:
             raise InvalidParameterError(f"The WebID '{web_id}' does not name a point or attribute.")

@@ -140,6 +140,58 @@ def item_pieces(values: Values, fmt: ValueFormat, fields: tuple[str, ...] = ITEM
     return pieces
 
 
+_NUMERIC = {"Int16": np.int64, "Int32": np.int64, "Float32": np.float32, "Float16": np.float32, "Float64": np.float64}
+
+
+def item_pieces_many(members: list[tuple[Values, ValueFormat]], fields: tuple[str, ...] = ITEM_FIELDS
+                     ) -> list[list[str]]:
+    """`item_pieces` of many streams at once: one timestamp pass and one orjson call per numeric
+    type for all of them, so a stream set of thousands of short streams costs per value."""
+    fields = tuple(f for f in ITEM_FIELDS if f in fields)
+    sizes = [len(values) for values, _ in members]
+    total = sum(sizes)
+    if "Timestamp" not in fields or "Value" not in fields or total == 0:
+        return [item_pieces(values, fmt, fields) for values, fmt in members]
+    bounds = np.cumsum([0] + sizes)
+    heads = pitime.format_times_prefixed(np.concatenate([v.ticks for v, _ in members]), '{"Timestamp":"',
+                                         '","Value":')
+    texts: list = [None] * total
+    by_type: dict[type, list[int]] = {}
+    for i, (values, fmt) in enumerate(members):
+        kind = _NUMERIC.get(fmt.point_type)
+        if kind is None:
+            if sizes[i]:
+                texts[bounds[i]:bounds[i + 1]] = fmt.value_texts(values)
+        elif sizes[i]:
+            by_type.setdefault(kind, []).append(i)
+    for kind, chosen in by_type.items():
+        array = np.concatenate([members[i][0].value for i in chosen]).astype(kind)
+        dumped = orjson.dumps(array, option=orjson.OPT_SERIALIZE_NUMPY).decode()[1:-1].split(",")
+        at = 0
+        for i in chosen:
+            texts[bounds[i]:bounds[i + 1]] = dumped[at:at + sizes[i]]
+            at += sizes[i]
+    state = np.concatenate([v.state for v, _ in members])
+    bad = state >= 0
+    for i in np.flatnonzero(bad).tolist():
+        texts[i] = system_state_json(int(state[i]))
+    variant = np.where(bad, BAD, np.concatenate([v.flags for v, _ in members]))
+    out = []
+    for i, (values, fmt) in enumerate(members):
+        a, b = int(bounds[i]), int(bounds[i + 1])
+        if a == b:
+            out.append([])
+            continue
+        with_comma, tails = _tails(fmt.units, fields)
+        pieces: list = [None] * (3 * (b - a))
+        pieces[0::3] = heads[a:b]
+        pieces[1::3] = texts[a:b]
+        pieces[2::3] = with_comma[variant[a:b]].tolist()
+        pieces[-1] = tails[int(variant[b - 1])]
+        out.append(pieces)
+    return out
+
+
 def envelope_parts(envelope: dict, selection, marker: str) -> tuple[str, str] | None:
     """The JSON text of `envelope` before and after the placeholder string `marker` (None when the
     selection dropped it): the large item lists go between, without splicing a copy."""

@@ -246,6 +246,8 @@ def stream_set(members: list, base: str, web_id_type: str, selection: Selection 
     if outer is None:
         return dumps(select({"Links": {}, "Items": []}, selection)).decode()
     pieces = [outer[0], "["]
+    read = [m for m in members if not isinstance(m, dict)]
+    items = iter(encoder.item_pieces_many([(values, stream.fmt) for stream, values in read], fields))
     for n, member in enumerate(members):
         if n:
             pieces.append(",")
@@ -253,6 +255,7 @@ def stream_set(members: list, base: str, web_id_type: str, selection: Selection 
             pieces.append(_failure(member, inner, "Items"))
             continue
         stream, values = member
+        member_items = next(items)
         envelope = stream_identity(stream, base, web_id_type)
         envelope["Items"] = ITEMS_MARKER
         envelope["UnitsAbbreviation"] = stream.units
@@ -261,7 +264,7 @@ def stream_set(members: list, base: str, web_id_type: str, selection: Selection 
             pieces.append(dumps(select(envelope, inner)).decode())
             continue
         pieces += [parts[0], "["]
-        pieces += encoder.item_pieces(values, stream.fmt, fields)
+        pieces += member_items
         pieces += ["]", parts[1]]
     pieces += ["]", outer[1]]
     return "".join(pieces)

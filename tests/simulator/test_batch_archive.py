@@ -63,3 +63,16 @@ def test_stream_set_reads_equal_one_stream_reads(sim, max_count, window):
         expected = query.run(stream, now)
         assert np.array_equal(got.ticks, expected.ticks) and np.array_equal(got.value, expected.value)
         assert np.array_equal(got.state, expected.state) and np.array_equal(got.flags, expected.flags)
+
+
+@pytest.mark.parametrize("fields", [None, ("Timestamp", "Value", "Good")])
+def test_stream_set_encoding_equals_one_stream_encoding(sim, fields):
+    from simulator import encoder
+
+    fields = fields or encoder.ITEM_FIELDS
+    now = sim.now()
+    streams = [sim.stream(p.web_id()) for server in sim.catalog.data_servers for p in server.points]
+    members = [(s.archive.recorded(now - 3600 * T, now, now, max_count=500), s.fmt) for s in streams]
+    together = encoder.item_pieces_many(members, fields)
+    alone = [encoder.item_pieces(values, fmt, fields) for values, fmt in members]
+    assert ["".join(p) for p in together] == ["".join(p) for p in alone]
