@@ -98,13 +98,13 @@ def run(config: str, no_progress: bool) -> None:
     loaded = _load(config)
     try:
         if no_progress or not console.is_terminal:
-            report = extract(loaded)
+            report = extract(loaded, processes_allowed=True)
         else:
             columns = (TextColumn("{task.description:<24}"), BarColumn(), TaskProgressColumn(),
                        TextColumn("{task.fields[values]:>16}"), TextColumn("{task.fields[rate]:>12}"),
                        TimeElapsedColumn(), TimeRemainingColumn())
             with RichProgress(*columns, console=console) as bars:
-                report = extract(loaded, progress=BarProgress(bars))
+                report = extract(loaded, progress=BarProgress(bars), processes_allowed=True)
     except ConnectorError as error:
         _fail(error)
     print_report(report)

@@ -379,6 +379,10 @@ class PIClient:
               page_size: int = 1000) -> Iterator[dict]:
         """Every item of a list endpoint, paging with startIndex/maxCount until a short page.
 
+        A first page shorter than asked may be a server-side cap rather than the end (a PI server
+        can be set to page below maxCount), so it is followed by one more request; after that a
+        page shorter than the first one ends the listing.
+
         Args:
             path: the list endpoint (elements, attributes, event frames, points...).
             params: its other query parameters.
@@ -388,15 +392,18 @@ class PIClient:
             raise ValueError(f"page_size: must be >= 1, got {page_size!r}")
         query = self._list_params(params)
         start = 0
+        full: int | None = None
         while True:
             page = self.get_json(path, {**query, "startIndex": start, "maxCount": page_size})
             items = (page or {}).get("Items") or []
             yield from items
-            if len(items) < page_size:
+            if not items or (full is not None and len(items) < full):
                 return
+            if full is None:
+                full = len(items)  # the server's page: page_size, or its own cap
             start += len(items)
 
-    def points(self, server_web_id: str, name_filter: str = "*", page_size: int = 1000,
+    def points(self, server_web_id: str, name_filter: str = "*", page_size: int = 10_000,
                selected_fields: str | None = None) -> Iterator[dict]:
         """The points of a data server whose names match a PI wildcard (* and ?)."""
         params = {"nameFilter": name_filter, "selectedFields": selected_fields}

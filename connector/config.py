@@ -22,7 +22,7 @@ The shape (every section but source and destination is optional; defaults shown)
       - names: [A, B]
       - af: {database: "\\\\PIAF01\\DB", element_template: Pump, element_path: null, attributes: null}
     recorded: {enabled: true, start: "*-1d", end: "*", lookback: 10m, method: streamsets, max_count: null,
-               flush_rows: 1000000}
+               flush_rows: 1000000, workers: null}
     interpolated: {enabled: false, interval: 1h, start: "*-1d", end: "*"}
     summaries: {enabled: false, duration: 1h, types: [Average, Minimum, Maximum],
                 calculation_basis: TimeWeighted, start: "*-1d", end: "*"}
@@ -172,7 +172,8 @@ TagSelector = t.Union[NameFilter, NameList, AFSelector]
 @dataclass(frozen=True)
 class RecordedConfig:
     """recorded: archive events. max_count: values per stream per call (None = auto); flush_rows:
-    rows buffered before a Delta commit and its checkpoint (memory vs commit count)."""
+    rows buffered before a Delta commit and its checkpoint (memory vs commit count); workers:
+    reader processes (None = one per CPU for 2,000 tags or more, else threads; 0 = threads)."""
 
     enabled: bool = True
     start: str = "*-1d"
@@ -181,6 +182,7 @@ class RecordedConfig:
     method: str = "streamsets"
     max_count: int | None = None
     flush_rows: int = 1_000_000
+    workers: int | None = None
 
 
 @dataclass(frozen=True)
@@ -869,6 +871,7 @@ class RecordedSchema(_Window):
     method = Choice(RECORDED_METHODS)
     max_count = Integer(minimum=1, allow_none=True)
     flush_rows = Integer(minimum=1)
+    workers = Integer(minimum=0, maximum=64, allow_none=True)
 
     @post_load
     def _make(self, data: dict, **kwargs: t.Any) -> RecordedConfig:

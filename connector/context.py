@@ -103,6 +103,13 @@ class RunContext:
         return {"ingested_at": pa.array([self.ingested_at_us] * n, pa.int64()).cast(pa.timestamp("us", tz="UTC")),
                 "run_id": constant(self.run_id, n)}
 
+    def columns_table(self, table, columns: dict[str, list]) -> pa.Table:
+        """Columns (lists, without the audit columns) as an Arrow table of `table`'s schema, audited."""
+        n = len(next(iter(columns.values()))) if columns else 0
+        data = {**{name: pa.array(values, table.schema.field(name).type) for name, values in columns.items()},
+                **self.audit(n)}
+        return pa.Table.from_arrays([data[name] for name in table.schema.names], schema=table.schema)
+
     def rows_table(self, table, rows: list[dict]) -> pa.Table:
         """Rows (dicts without the audit columns) as an Arrow table of `table`'s schema, audited."""
         audit = self.audit(len(rows))

@@ -174,7 +174,11 @@ def value_rows(streams: Sequence[tuple[StreamInfo, Sequence[TimedValue]]], schem
         columns["ordinal"] = pa.array(ordinals(ns_np, boundaries), type=pa.int32())
     for name, text in (extra or {}).items():
         columns[name] = constant(text, n)
-    return pa.Table.from_arrays([columns[f.name].cast(f.type) for f in schema], schema=schema)
+    return pa.Table.from_arrays([_typed(columns[f.name], f.type) for f in schema], schema=schema)
+
+
+def _typed(column: pa.Array, kind: pa.DataType) -> pa.Array:
+    return column if column.type == kind else column.cast(kind)
 
 
 def recorded_rows(streams: Sequence[tuple[StreamInfo, Sequence[TimedValue]]], schema: pa.Schema, *,

@@ -46,8 +46,11 @@ class RunReport:
 
 
 def extract(config: ConnectorConfig, *, progress: Progress | None = None, client: PIClient | None = None,
-            sink: DeltaSink | None = None) -> RunReport:
-    """Run the configured extraction once. Raises a ConnectorError subclass on failure."""
+            sink: DeltaSink | None = None, processes_allowed: bool = False) -> RunReport:
+    """Run the configured extraction once. Raises a ConnectorError subclass on failure.
+
+    `processes_allowed`: big recorded reads may use worker processes (pass it only from code that
+    runs under an `if __name__ == "__main__":` guard, as the CLI does; `recorded.workers` overrides)."""
     started = time.perf_counter()
     own_client = client is None
     client = client or PIClient.from_config(config)
@@ -64,7 +67,7 @@ def extract(config: ConnectorConfig, *, progress: Progress | None = None, client
         for what, why in found.missing:
             ctx.log("tag_missing", level="warning", tag=what, message=why)
         try:
-            _run_jobs(ctx, config, found, report)
+            _run_jobs(ctx, config, found, report, processes_allowed)
             report.status = "succeeded"
         except ConnectorError as exc:
             report.status = "failed"
@@ -84,10 +87,11 @@ def extract(config: ConnectorConfig, *, progress: Progress | None = None, client
             client.close()
 
 
-def _run_jobs(ctx: RunContext, config: ConnectorConfig, found: Discovery, report: RunReport) -> None:
+def _run_jobs(ctx: RunContext, config: ConnectorConfig, found: Discovery, report: RunReport,
+              processes_allowed: bool) -> None:
     report.tables["points"] = write_points(ctx, found.points)
     if config.recorded.enabled and found.points:
-        report.tables["recorded_values"] = RecordedJob(ctx, found.points).run()
+        report.tables["recorded_values"] = RecordedJob(ctx, found.points, processes_allowed=processes_allowed).run()
     if config.interpolated.enabled and found.points:
         report.tables["interpolated_values"] = write_interpolated(ctx, found.points)
     if config.summaries.enabled and found.points:

@@ -135,13 +135,15 @@ class DeltaSink:
     # -- writes -----------------------------------------------------------------------------------------
 
     def append(
-        self, table: TableLike, data: ArrowData, *, metadata: Mapping[str, t.Any] | None = None
+        self, table: TableLike, data: ArrowData, *, metadata: Mapping[str, t.Any] | None = None,
+        unique_keys: bool = False,
     ) -> int:
         """Append rows (no key check against the table: the caller knows they are new).
 
         A materialized batch (Table, RecordBatch or list of them) is validated whole, rejected if it holds
         one key twice, and not written at all when empty. A RecordBatchReader is streamed: each batch is
-        validated as it passes (no key check).
+        validated as it passes (no key check). `unique_keys=True` skips the duplicate check for a caller
+        whose keys are unique by construction (the recorded job numbers same-timestamp events).
 
         Args:
             table: The table (class, instance or name).
@@ -158,7 +160,8 @@ class DeltaSink:
         else:
             source = materialize(table, data)
             table.validate(source)
-            reject_duplicate_keys(table, source)
+            if not unique_keys:
+                reject_duplicate_keys(table, source)
         delta = self._prepare(table)
         if isinstance(source, pa.Table) and source.num_rows == 0:
             return delta.version()

@@ -33,6 +33,13 @@ class Simulator:
             self._now_override = pitime.parse_time(settings.now, now=pitime.now_ticks())
         self.started = pitime.now_ticks()
 
+    def warm(self) -> None:
+        """Open every point's stream now (a few microseconds each), so that worker processes forked
+        from this one (gunicorn --preload) share them instead of each building its own on first use."""
+        for server in self.catalog.data_servers:
+            for entry in server.points:
+                self._point_streams[entry.path] = open_stream(entry, self.catalog, self.archive, 0)
+
     # -- clock -----------------------------------------------------------------------------------
 
     def now(self) -> int:

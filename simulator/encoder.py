@@ -42,6 +42,8 @@ def system_state_json(code: int) -> str:
 class ValueFormat:
     """How one stream spells its values: point type, units, digital states, string vocabulary."""
 
+    __slots__ = ("point_type", "static", "units", "digital", "vocabulary")
+
     def __init__(self, point_type: str, units: str = "", digital_states: dict[int, str] | None = None,
                  vocabulary: tuple[str, ...] = (), static: object = None) -> None:
         self.point_type = point_type

@@ -28,6 +28,7 @@ def serve(settings: Settings) -> None:
     from .app import create_app
 
     app = create_app(settings.scenario, **{k: getattr(settings, k) for k in ("now", "validate_responses")})
+    app.extensions["pisim"].warm()  # before the workers fork: they share the opened streams
     options = {
         "bind": f"{settings.host}:{settings.port}",
         "workers": settings.workers,

@@ -7,3 +7,4 @@ from __future__ import annotations
 from . import create_app
 
 app = create_app()
+app.extensions["pisim"].warm()  # in the gunicorn master (--preload): shared by every worker

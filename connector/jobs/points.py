@@ -1,8 +1,6 @@
 """connector.jobs.points: the discovered points' metadata, upserted into `points`."""
 from __future__ import annotations
 
-import dataclasses
-
 from ..context import RunContext
 from ..context import TableReport
 from ..discovery import PointInfo
@@ -14,6 +12,8 @@ def write_points(ctx: RunContext, points: list[PointInfo]) -> TableReport:
     ctx.sink.ensure(Points)
     if not points:
         return TableReport()
-    table = ctx.rows_table(Points, [dataclasses.asdict(p) for p in points])
+    fields = [f.name for f in Points.schema if f.name not in ("ingested_at", "run_id")]
+    columns = {name: [getattr(p, name) for p in points] for name in fields}
+    table = ctx.columns_table(Points, columns)
     ctx.sink.merge(Points, table, metadata={"pi-connector.run_id": ctx.run_id})
     return TableReport(rows=table.num_rows)

@@ -1,36 +1,34 @@
 """connector.jobs.recorded: recorded values of every tag, incremental, exact, into `recorded_values`.
 
 Tags are grouped (many per call) and read window by window from each tag's cursor (minus the
-lookback) to the run's end. Reader threads (at most `source.concurrency`) fetch and convert; the
-calling thread writes: rows older than a tag's cursor are MERGEd (they may already be there), newer
-rows are appended, then the cursors of the windows just written are committed. After a crash
-between a data commit and its checkpoint, the first window is MERGEd whole.
+lookback) to the run's end. Windows are read by `Readers` (threads, or processes for big jobs), at
+most one in flight per group so each group advances in time order, a bounded number in all; the
+calling thread writes: rows older than a tag's cursor are MERGEd (they may already be there),
+newer rows are appended, then the cursors of the windows just written are committed. After a
+crash between a data commit and its checkpoint, the first window is MERGEd whole.
 """
 from __future__ import annotations
 
-import queue
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED
+from concurrent.futures import wait
 from dataclasses import dataclass
+from dataclasses import field
 
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ..context import NS
 from ..context import RunContext
 from ..context import TableReport
-from ..convert import StreamInfo
-from ..convert import recorded_rows
 from ..discovery import PointInfo
 from ..errors import ConnectorError
-from ..paging import RecordedReader
 from ..tables import RecordedValues
+from .reading import Readers
+from .reading import WindowResult
+from .reading import WindowTask
 
 INITIAL_WINDOW_NS = 3600 * NS
 MAX_URL_WEB_IDS = 200
-_DONE = object()
 
 
 @dataclass
@@ -38,27 +36,33 @@ class _Group:
     points: list[PointInfo]
     start_ns: int
     merge_before: dict[str, int]  # web_id -> rows older than this may exist already
+    width: int = INITIAL_WINDOW_NS
 
 
 @dataclass
-class _Window:
-    """One window of one group, read and converted."""
+class _Pending:
+    """Rows read but not yet written, and the cursors they will move."""
 
-    group: int
-    end_ns: int
-    web_ids: list[str]
-    merge: pa.Table | None
-    append: pa.Table | None
-    values: int
-    skipped: list[tuple[PointInfo, str]]
-    finished: bool
+    merge: list[pa.Table] = field(default_factory=list)
+    append: list[pa.Table] = field(default_factory=list)
+    cursors: dict[str, int] = field(default_factory=dict)
+    rows: int = 0
+
+    def add(self, result: WindowResult) -> None:
+        for part, bucket in ((result.merge, self.merge), (result.append, self.append)):
+            if part is not None and part.num_rows:
+                bucket.append(part)
+                self.rows += part.num_rows
+        for web_id in result.read:
+            self.cursors[web_id] = result.end_ns
 
 
 class RecordedJob:
     table = RecordedValues
 
-    def __init__(self, ctx: RunContext, points: list[PointInfo]) -> None:
+    def __init__(self, ctx: RunContext, points: list[PointInfo], *, processes_allowed: bool = False) -> None:
         self.ctx = ctx
+        self.processes_allowed = processes_allowed
         self.points = points
         config = ctx.config
         self.end_ns = ctx.time_ns(config.recorded.end)
@@ -68,8 +72,6 @@ class RecordedJob:
         self.group_size = max(1, min(MAX_URL_WEB_IDS, len(points) or 1))
         self.max_count = config.recorded.max_count or max(1, self.limit // self.group_size)
         self.group_size = max(1, min(self.group_size, self.limit // self.max_count))
-        self.method = config.recorded.method
-        self._stop = threading.Event()
 
     # -- planning ----------------------------------------------------------------------------------
 
@@ -94,59 +96,29 @@ class RecordedJob:
         for start, members in sorted(by_start.items()):
             for i in range(0, len(members), self.group_size):
                 chunk = members[i:i + self.group_size]
-                groups.append(_Group(chunk, start, {p.web_id: merge_before[p.web_id] for p in chunk}))
+                groups.append(_Group(chunk, start, {p.web_id: merge_before[p.web_id] for p in chunk},
+                                     min(INITIAL_WINDOW_NS, self.end_ns - start)))
         return groups
 
-    # -- reading (worker threads) -------------------------------------------------------------------
+    def _task(self, number: int, group: _Group) -> WindowTask:
+        end = min(self.end_ns, group.start_ns + max(group.width, NS))
+        return WindowTask(number, tuple(group.points), group.start_ns, end, self.max_count,
+                          tuple(group.merge_before[p.web_id] for p in group.points), self.ctx.run_id,
+                          self.ctx.ingested_at_us)
 
-    def _read_group(self, number: int, group: _Group, out: queue.Queue) -> None:
-        reader = RecordedReader(self.ctx.client, max_items_per_call=self.limit, method=self.method,
-                                web_id_type=self.ctx.config.source.web_id_type)
-        active = list(group.points)
-        start = group.start_ns
-        width = min(INITIAL_WINDOW_NS, self.end_ns - start)
-        while active and start < self.end_ns and not self._stop.is_set():
-            end = min(self.end_ns, start + max(width, NS))
-            reads = reader.read([p.web_id for p in active], start, end, self.max_count)
-            streams, thresholds, skipped, densest = [], [], [], 0
-            for point in active:
-                read = reads[point.web_id]
-                if read.error is not None:
-                    skipped.append((point, str(read.error)))
-                    continue
-                densest = max(densest, len(read.items))
-                if read.items:
-                    streams.append((StreamInfo(point.web_id, point.name, read.units or point.engineering_units),
-                                    read.items))
-                    thresholds.append(group.merge_before[point.web_id])
-            merge, append = self._split(streams, thresholds, start)
-            values = (merge.num_rows if merge is not None else 0) + (append.num_rows if append is not None else 0)
-            done = {p.web_id for p, _ in skipped}
-            active = [p for p in active if p.web_id not in done]
-            out.put(_Window(number, end, [p.web_id for p in active], merge, append, values, skipped,
-                            end >= self.end_ns or not active))
-            # the next window holds about one page per tag at the densest tag's rate
-            if densest:
-                width = max(NS, min(width * 8, int((end - start) * (0.8 * self.max_count) / densest)))
-            else:
-                width = min(width * 8, self.end_ns - end) if end < self.end_ns else width
-            start = end
+    def _advance(self, group: _Group, result: WindowResult) -> bool:
+        """Move the group past a window it finished; True while it has more to read."""
+        done = {p.web_id for p, _ in result.skipped}
+        group.points = [p for p in group.points if p.web_id not in done]
+        span = result.end_ns - group.start_ns
+        if result.densest:  # the next window holds about one page per tag at the densest tag's rate
+            group.width = max(NS, min(group.width * 8, int(span * (0.8 * self.max_count) / result.densest)))
+        else:
+            group.width = group.width * 8
+        group.start_ns = result.end_ns
+        return bool(group.points) and group.start_ns < self.end_ns
 
-    def _split(self, streams: list, thresholds: list[int], start: int) -> tuple[pa.Table | None, pa.Table | None]:
-        """The window's rows, split into those that may already be in the table (older than their
-        tag's cursor: MERGE) and those that cannot be (append)."""
-        if not streams:
-            return None, None
-        rows = recorded_rows(streams, self.table.schema, run_id=self.ctx.run_id,
-                             ingested_at_us=self.ctx.ingested_at_us)
-        if max(thresholds) <= start:
-            return None, rows
-        counts = [len(items) for _, items in streams]
-        bound = pa.array(np.repeat(np.asarray(thresholds, dtype=np.int64), counts))
-        older = pc.less(rows.column("timestamp_ns"), bound)
-        return _nonempty(rows.filter(older)), _nonempty(rows.filter(pc.invert(older)))
-
-    # -- writing (calling thread) -----------------------------------------------------------------
+    # -- the run ---------------------------------------------------------------------------------
 
     def run(self) -> TableReport:
         started = time.perf_counter()
@@ -154,77 +126,56 @@ class RecordedJob:
         report = TableReport()
         label = self.table.name
         self.ctx.progress.start(label, len(self.points))
-        results: queue.Queue = queue.Queue(maxsize=max(2, 2 * self.ctx.config.source.concurrency))
-        errors: list[BaseException] = []
-
-        def work(number: int, group: _Group) -> None:
-            try:
-                self._read_group(number, group, results)
-            except BaseException as exc:  # reported by the writer, which stops the run
-                errors.append(exc)
-                self._stop.set()
-
-        workers = max(1, min(self.ctx.config.source.concurrency, len(groups)))
-        pool = ThreadPoolExecutor(workers, thread_name_prefix="pi-read")
-        futures = [pool.submit(work, i, g) for i, g in enumerate(groups)]
-        watcher = threading.Thread(target=lambda: ([f.result() for f in futures], results.put(_DONE)), daemon=True)
-        watcher.start()
-        pending_merge: list[pa.Table] = []
-        pending_append: list[pa.Table] = []
-        pending_cursors: dict[str, int] = {}
-        pending_rows = 0
-        try:
-            while True:
-                item = results.get()
-                if item is _DONE:
-                    break
-                if errors:
-                    break
-                for point, why in item.skipped:
-                    report.skipped += 1
-                    self.ctx.log("tag_skipped", level="warning", table=label, web_id=point.web_id, tag=point.name,
-                                 message=why)
-                for part, bucket in ((item.merge, pending_merge), (item.append, pending_append)):
-                    if part is not None and part.num_rows:
-                        bucket.append(part)
-                        pending_rows += part.num_rows
-                for web_id in item.web_ids:
-                    pending_cursors[web_id] = item.end_ns
-                report.rows += item.values
-                self.ctx.progress.advance(label, done=len(item.web_ids) + len(item.skipped) if item.finished else 0,
-                                          values=item.values)
-                if pending_rows >= self.ctx.config.recorded.flush_rows:
-                    self._flush(pending_merge, pending_append, pending_cursors)
-                    pending_merge, pending_append, pending_cursors, pending_rows = [], [], {}, 0
-            if errors:
-                raise errors[0]
-            self._flush(pending_merge, pending_append, pending_cursors)
-        finally:
-            self._stop.set()
-            while watcher.is_alive():  # unblock readers waiting on a full queue
-                try:
-                    results.get(timeout=0.05)
-                except queue.Empty:
-                    pass
-            pool.shutdown(wait=True)
-            self.ctx.progress.finish(label)
+        pending = _Pending()
+        waiting = list(range(len(groups)))[::-1]  # groups not started yet (a stack)
+        with Readers(self.ctx.config, self.ctx.client, len(self.points),
+                     processes_allowed=self.processes_allowed) as readers:
+            in_flight = {}
+            while waiting and len(in_flight) < readers.slots:
+                number = waiting.pop()
+                in_flight[readers.submit(self._task(number, groups[number]))] = number
+            while in_flight:
+                finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    number = in_flight.pop(future)
+                    result = future.result()  # a failure stops the run: nothing unwritten is checkpointed
+                    group = groups[number]
+                    self._note(result, report)
+                    pending.add(result)
+                    if self._advance(group, result):
+                        in_flight[readers.submit(self._task(number, group))] = number
+                    else:
+                        self.ctx.progress.advance(label, done=len(group.points) + len(result.skipped))
+                    while waiting and len(in_flight) < readers.slots:
+                        following = waiting.pop()
+                        in_flight[readers.submit(self._task(following, groups[following]))] = following
+                if pending.rows >= self.ctx.config.recorded.flush_rows:
+                    self._flush(pending)
+                    pending = _Pending()
+        self._flush(pending)
+        self.ctx.progress.finish(label)
         report.seconds = time.perf_counter() - started
         report.values_per_second = report.rows / report.seconds if report.seconds else 0.0
         return report
 
-    def _flush(self, merge: list[pa.Table], append: list[pa.Table], cursors: dict[str, int]) -> None:
+    def _note(self, result: WindowResult, report: TableReport) -> None:
+        for point, why in result.skipped:
+            report.skipped += 1
+            self.ctx.log("tag_skipped", level="warning", table=self.table.name, web_id=point.web_id, tag=point.name,
+                         message=why)
+        report.rows += result.values
+        self.ctx.progress.advance(self.table.name, values=result.values)
+
+    def _flush(self, pending: _Pending) -> None:
         sink = self.ctx.sink
         version = sink.version(self.table)
         metadata = {"pi-connector.run_id": self.ctx.run_id}
-        if merge:
-            version = sink.merge(self.table, pa.concat_tables(merge), metadata=metadata)
-        if append:
-            version = sink.append(self.table, pa.concat_tables(append), metadata=metadata)
-        if cursors:
+        if pending.merge:
+            version = sink.merge(self.table, pa.concat_tables(pending.merge), metadata=metadata)
+        if pending.append:
+            # keys are unique by construction: a window holds every event of its timestamps, numbered
+            version = sink.append(self.table, pa.concat_tables(pending.append), metadata=metadata, unique_keys=True)
+        if pending.cursors:
             if version is None:
                 raise ConnectorError(f"table {self.table.name}: no version after writing")
-            self.ctx.checkpoints.commit(self.table, cursors, version, self.ctx.run_id)
-
-
-def _nonempty(table: pa.Table) -> pa.Table | None:
-    return table if table.num_rows else None
+            self.ctx.checkpoints.commit(self.table, pending.cursors, version, self.ctx.run_id)

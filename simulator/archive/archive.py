@@ -34,6 +34,8 @@ class Boundary:
 class PointArchive:
     """Reads over one point's virtual archive."""
 
+    __slots__ = ("point", "source", "stepped")
+
     def __init__(self, point: Point, source: EventSource) -> None:
         self.point = point
         self.source = source

@@ -30,6 +30,10 @@ CHUNK_SLOTS = 1 << 16
 class EventSource:
     """The recorded events of one point, generated on demand for any window."""
 
+    __slots__ = ("point", "signal", "spacing", "jitter", "keep", "duplicates", "subsecond", "outage_blocks",
+                 "max_outage", "q_edges", "created", "k_keep", "k_offset", "k_dup", "k_quality", "k_sys",
+                 "k_sys_pick", "k_outage", "k_outage_start", "k_outage_length")
+
     PURPOSES = ("keep", "offset", "dup", "quality", "system-state", "system-state-pick", "outage", "outage-start",
                 "outage-length")
 

@@ -42,6 +42,9 @@ def _smooth_noise(key: int, ticks: np.ndarray, timescale: int) -> np.ndarray:
 class Signal:
     """The value recipe of one point, with its random keys fixed once."""
 
+    __slots__ = ("point", "spec", "digital_codes", "vocabulary_size", "integer", "k_noise", "k_noise2", "k_white",
+                 "k_anomaly", "k_anomaly_size", "k_state")
+
     PURPOSES = ("noise", "noise2", "white", "anomaly", "anomaly-size", "state")
 
     def __init__(self, point: Point, seed: int, digital_codes: tuple[int, ...] = (), vocabulary_size: int = 0,

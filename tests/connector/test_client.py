@@ -368,3 +368,20 @@ def test_post_without_csrf_header_is_refused(basic_url):
         del pi.session.headers["X-Requested-With"]
         with pytest.raises(AuthError, match="403"):
             pi.post_json("batch", {"a": {"Method": "GET", "Resource": "system/userinfo"}})
+
+
+def test_paging_survives_a_server_that_pages_below_max_count(monkeypatch):
+    """A server capping pages at 4 while asked for 10 must not end the listing after 4 items."""
+    items = [{"Name": f"T{i}"} for i in range(11)]
+    asked = []
+
+    def get_json(self, path, params=None):
+        asked.append(params["startIndex"])
+        start = params["startIndex"]
+        return {"Items": items[start:start + min(4, params["maxCount"])]}
+
+    monkeypatch.setattr(PIClient, "get_json", get_json)
+    with PIClient("http://127.0.0.1:9/piwebapi") as pi:
+        got = [item["Name"] for item in pi.paged("dataservers/x/points", page_size=10)]
+    assert got == [f"T{i}" for i in range(11)]
+    assert asked == [0, 4, 8]
