@@ -8,7 +8,10 @@ from flask import Response
 from flask import current_app
 from flask import request
 
+from .. import shapes
 from ..backend import Simulator
+from ..errors import InvalidParameterError
+from ..errors import UnknownWebIdError
 from ..params import Args
 from ..params import check_limit
 
@@ -26,6 +29,41 @@ def args() -> Args:
 def base() -> str:
     """Absolute URL of /piwebapi for Links (as the client addressed us)."""
     return request.url_root.rstrip("/") + "/piwebapi"
+
+
+def web_id_type(a: Args) -> str:
+    """The requested webIdType, or the scenario's default."""
+    return a.web_id_type(sim().scenario.web_id_type)
+
+
+def typed(web_id: str, kind: type | tuple[type, ...], label: str):
+    """The object a WebID names, which must be a `kind` (400 naming `label` otherwise)."""
+    found = sim().resolve(web_id)
+    if not isinstance(found, kind):
+        raise InvalidParameterError(f"The WebID '{web_id}' does not name {label}.")
+    return found
+
+
+def by_path(kind: type, label: str):
+    """The AF object named by the required `path` parameter, which must be a `kind` (404 otherwise)."""
+    path = args().required("path")
+    found = sim().catalog.by_path(path)
+    if not isinstance(found, kind):
+        raise UnknownWebIdError(f"The {label} '{path}' was not found.")
+    return found
+
+
+def one(shaper, entry, *extra) -> Response:
+    """One object, shaped and trimmed to selectedFields."""
+    a = args()
+    return json_response(shapes.single(shaper(entry, base(), web_id_type(a), *extra), a.selected_fields()))
+
+
+def many(shaper, entries, *extra, links: dict | None = None) -> Response:
+    """A collection {"Links", "Items"} of shaped objects, trimmed to selectedFields."""
+    a = args()
+    kind = web_id_type(a)
+    return json_response(shapes.listed([shaper(e, base(), kind, *extra) for e in entries], a.selected_fields(), links))
 
 
 def json_response(body: bytes | str | dict | list, status: int = 200) -> Response:

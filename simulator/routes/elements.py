@@ -5,13 +5,14 @@ from flask import Blueprint
 
 from .. import catalog as cat
 from .. import shapes
-from ..errors import InvalidParameterError
-from ..errors import UnknownWebIdError
 from .common import args
 from .common import base
+from .common import by_path
 from .common import json_response
+from .common import one
 from .common import page
 from .common import sim
+from .common import typed
 
 bp = Blueprint("elements", __name__, url_prefix="/piwebapi")
 
@@ -19,13 +20,6 @@ SORT_ORDERS = ("Ascending", "Descending")
 ELEMENT_TYPES = ("Any", "Other", "Node", "Boundary", "PIPoint", "Transfer", "Flow", "Measurement")
 VALUE_TYPES = ("Any", "Boolean", "Byte", "DateTime", "Double", "Int16", "Int32", "Int64", "Single", "String",
                "EnumerationValue", "Guid")
-
-
-def _typed(web_id: str, kind, label: str):
-    found = sim().resolve(web_id)
-    if not isinstance(found, kind):
-        raise InvalidParameterError(f"The WebID '{web_id}' does not name {label}.")
-    return found
 
 
 def _sorted(items: list, a, fields: dict) -> list:
@@ -93,56 +87,38 @@ def attribute_list(attributes: list):
 
 @bp.get("/elements")
 def get_element_by_path():
-    s, a = sim(), args()
-    path = a.required("path")
-    entry = s.catalog.by_path(path)
-    if not isinstance(entry, cat.ElementEntry):
-        raise UnknownWebIdError(f"The element '{path}' was not found.")
-    return json_response(shapes.single(shapes.element(entry, base(), a.web_id_type(s.scenario.web_id_type)),
-                                       a.selected_fields()))
+    return one(shapes.element, by_path(cat.ElementEntry, "element"))
 
 
 @bp.get("/elements/<webId>")
 def get_element(webId: str):
-    s, a = sim(), args()
-    entry = _typed(webId, cat.ElementEntry, "an element")
-    return json_response(shapes.single(shapes.element(entry, base(), a.web_id_type(s.scenario.web_id_type)),
-                                       a.selected_fields()))
+    return one(shapes.element, typed(webId, cat.ElementEntry, "an element"))
 
 
 @bp.get("/elements/<webId>/elements")
 def get_child_elements(webId: str):
-    entry = _typed(webId, cat.ElementEntry, "an element")
+    entry = typed(webId, cat.ElementEntry, "an element")
     return element_list(entry.children, entry.descendants())
 
 
 @bp.get("/elements/<webId>/attributes")
 def get_element_attributes(webId: str):
-    return attribute_list(_typed(webId, cat.ElementEntry, "an element").attributes)
+    return attribute_list(typed(webId, cat.ElementEntry, "an element").attributes)
 
 
 @bp.get("/attributes")
 def get_attribute_by_path():
-    s, a = sim(), args()
-    path = a.required("path")
-    entry = s.catalog.by_path(path)
-    if not isinstance(entry, cat.AttributeEntry):
-        raise UnknownWebIdError(f"The attribute '{path}' was not found.")
-    return json_response(shapes.single(shapes.attribute(entry, base(), a.web_id_type(s.scenario.web_id_type)),
-                                       a.selected_fields()))
+    return one(shapes.attribute, by_path(cat.AttributeEntry, "attribute"))
 
 
 @bp.get("/attributes/<webId>")
 def get_attribute(webId: str):
-    s, a = sim(), args()
-    entry = _typed(webId, cat.AttributeEntry, "an attribute")
-    return json_response(shapes.single(shapes.attribute(entry, base(), a.web_id_type(s.scenario.web_id_type)),
-                                       a.selected_fields()))
+    return one(shapes.attribute, typed(webId, cat.AttributeEntry, "an attribute"))
 
 
 @bp.get("/attributes/<webId>/attributes")
 def get_child_attributes(webId: str):
-    _typed(webId, cat.AttributeEntry, "an attribute")
+    typed(webId, cat.AttributeEntry, "an attribute")
     return attribute_list([])
 
 

@@ -9,10 +9,11 @@ from ..errors import InvalidParameterError
 from ..eventframes import SEARCH_MODES
 from ..eventframes import EventFrameEntry
 from .common import args
-from .common import base
-from .common import json_response
+from .common import many
+from .common import one
 from .common import page
 from .common import sim
+from .common import typed
 from .elements import attribute_list
 from .elements import element_list
 
@@ -58,23 +59,16 @@ def event_frame_list(database: cat.DatabaseEntry, element: cat.ElementEntry | No
                 "Description": lambda f: f.description}
         frames.sort(key=keys[field], reverse=descending)
     chosen, links = page(frames, a, s.limits.max_returned_items_per_call)
-    web_id_type = a.web_id_type(s.scenario.web_id_type)
-    return json_response(shapes.listed([shapes.event_frame(f, base(), web_id_type) for f in chosen],
-                                       a.selected_fields(), links))
+    return many(shapes.event_frame, chosen, links=links)
 
 
 def _frame(web_id: str) -> EventFrameEntry:
-    found = sim().resolve(web_id)
-    if not isinstance(found, EventFrameEntry):
-        raise InvalidParameterError(f"The WebID '{web_id}' does not name an event frame.")
-    return found
+    return typed(web_id, EventFrameEntry, "an event frame")
 
 
 @bp.get("/eventframes/<webId>")
 def get_event_frame(webId: str):
-    s, a = sim(), args()
-    return json_response(shapes.single(shapes.event_frame(_frame(webId), base(), a.web_id_type(s.scenario.web_id_type)),
-                                       a.selected_fields()))
+    return one(shapes.event_frame, _frame(webId))
 
 
 @bp.get("/eventframes/<webId>/attributes")

@@ -15,36 +15,31 @@ from ..errors import UnknownWebIdError
 from .common import args
 from .common import base
 from .common import json_response
+from .common import one
 from .common import page
 from .common import sim
+from .common import typed
 
 bp = Blueprint("points", __name__, url_prefix="/piwebapi/points")
 
 
 def _point(web_id: str) -> PointEntry:
-    found = sim().resolve(web_id)
-    if not isinstance(found, PointEntry):
-        raise InvalidParameterError(f"The WebID '{web_id}' does not name a PI point.")
-    return found
+    return typed(web_id, PointEntry, "a PI point")
 
 
 @bp.get("")
 def get_by_path():
     """GET points?path=\\\\SERVER\\TAG"""
-    s, a = sim(), args()
-    path = a.required("path")
-    entry = s.catalog.point_by_path(path)
+    path = args().required("path")
+    entry = sim().catalog.point_by_path(path)
     if entry is None:
         raise UnknownWebIdError(f"The PI point '{path}' was not found.")
-    return json_response(shapes.single(shapes.point(entry, base(), a.web_id_type(s.scenario.web_id_type)),
-                                       a.selected_fields()))
+    return one(shapes.point, entry)
 
 
 @bp.get("/<webId>")
 def get_point(webId: str):
-    s, a = sim(), args()
-    return json_response(shapes.single(shapes.point(_point(webId), base(), a.web_id_type(s.scenario.web_id_type)),
-                                       a.selected_fields()))
+    return one(shapes.point, _point(webId))
 
 
 @bp.get("/multiple")

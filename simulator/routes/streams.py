@@ -16,54 +16,43 @@ from .common import sim
 bp = Blueprint("streams", __name__, url_prefix="/piwebapi/streams")
 
 
+def _answer(web_id: str, query_class, read, shape, **options):
+    """Parse the query, read the stream, shape the answer: what every stream route does."""
+    s, a = sim(), args()
+    stream = s.stream(web_id)
+    query = query_class.from_args(a, s, **options)
+    return json_response(shape(read(query, stream, s.now()), stream, a.selected_fields()))
+
+
 @bp.get("/<webId>/recorded")
 def get_recorded(webId: str):
     """Recorded events between startTime and endTime; silently truncated at maxCount, as PI does."""
-    s, a = sim(), args()
-    stream = s.stream(webId)
-    query = RecordedQuery.from_args(a, s)
-    return json_response(shapes.timed_values(query.run(stream, s.now()), stream, a.selected_fields()))
+    return _answer(webId, RecordedQuery, RecordedQuery.run, shapes.timed_values)
 
 
 @bp.get("/<webId>/interpolated")
 def get_interpolated(webId: str):
-    s, a = sim(), args()
-    stream = s.stream(webId)
-    query = InterpolatedQuery.from_args(a, s)
-    return json_response(shapes.timed_values(query.run(stream, s.now()), stream, a.selected_fields()))
+    return _answer(webId, InterpolatedQuery, InterpolatedQuery.run, shapes.timed_values)
 
 
 @bp.get("/<webId>/interpolatedattimes")
 def get_interpolated_at_times(webId: str):
-    s, a = sim(), args()
-    stream = s.stream(webId)
-    query = AtTimesQuery.from_args(a, s)
-    return json_response(shapes.timed_values(query.interpolated(stream, s.now()), stream, a.selected_fields()))
+    return _answer(webId, AtTimesQuery, AtTimesQuery.interpolated, shapes.timed_values)
 
 
 @bp.get("/<webId>/recordedattime")
 def get_recorded_at_time(webId: str):
-    s, a = sim(), args()
-    stream = s.stream(webId)
-    query = AtTimesQuery.from_args(a, s, single=True)
-    values = query.recorded(stream, s.now())
-    return json_response(shapes.timed_value(values, stream, a.selected_fields()))
+    return _answer(webId, AtTimesQuery, AtTimesQuery.recorded, shapes.timed_value, single=True)
 
 
 @bp.get("/<webId>/plot")
 def get_plot(webId: str):
-    s, a = sim(), args()
-    stream = s.stream(webId)
-    query = PlotQuery.from_args(a, s)
-    return json_response(shapes.timed_values(query.run(stream, s.now()), stream, a.selected_fields()))
+    return _answer(webId, PlotQuery, PlotQuery.run, shapes.timed_values)
 
 
 @bp.get("/<webId>/summary")
 def get_summary(webId: str):
-    s, a = sim(), args()
-    stream = s.stream(webId)
-    query = SummaryQuery.from_args(a, s)
-    return json_response(shapes.summaries(query.run(stream, s.now()), stream, a.selected_fields()))
+    return _answer(webId, SummaryQuery, SummaryQuery.run, shapes.summaries)
 
 
 @bp.get("/<webId>/value")
