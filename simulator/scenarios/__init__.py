@@ -1,0 +1,1 @@
+"""simulator.scenarios: the bundled scenario files (package data)."""
