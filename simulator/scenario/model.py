@@ -117,8 +117,8 @@ class Signal:
     ramp/counter: mean (start value), rate (units per hour), period (reset interval, 0 = never)
     random_walk: mean, noise (std dev), timescale
     constant: mean
-    digital: states of the point's digital set, dwell (ticks a state typically holds)
-    string: choices (or a faker provider name in `faker`)
+    digital: states of the point's digital set, dwell (ticks a state holds)
+    string: choices (or a faker provider name in `faker`); a word also holds for `dwell`
     All numeric kinds add mean-reverting noise (std dev `noise`, correlation `timescale`), a share
     `anomalies` of spikes, and clip to [minimum, maximum] when given.
     """
