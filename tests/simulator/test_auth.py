@@ -21,7 +21,7 @@ TOKEN = "Bearer tok-123.abc"
 @pytest.fixture(scope="module")
 def secured(tiny_scenario):
     """qa-tiny behind Basic and Bearer authentication, with CSRF defence."""
-    from conftest import ContractClient
+    from tests.conftest import ContractClient
 
     from simulator import create_app
 

@@ -13,7 +13,7 @@ FLOAT32 = "\\\\PISRV01\\TINY.FLOAT32"
 @pytest.fixture(scope="module")
 def app(tiny_scenario):
     """One app for the module (its tests only read); `client` still checks every response."""
-    from conftest import ContractClient
+    from tests.conftest import ContractClient
 
     from simulator import create_app
 
@@ -211,7 +211,7 @@ def test_csrf_defence_needs_x_requested_with(client):
 def test_batch_without_csrf_defence(tiny_scenario):
     import dataclasses
 
-    from conftest import ContractClient
+    from tests.conftest import ContractClient
 
     from simulator import create_app
 

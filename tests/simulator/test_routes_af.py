@@ -14,7 +14,7 @@ from simulator import webid
 @pytest.fixture(scope="module")
 def app(tiny_scenario):
     """One app for the module (its tests only read); `client` still checks every response."""
-    from conftest import ContractClient
+    from tests.conftest import ContractClient
 
     from simulator import create_app
 

@@ -19,7 +19,7 @@ OPEN_END = "9999-12-31T23:59:59Z"
 @pytest.fixture(scope="module")
 def app(tiny_scenario):
     """One app for the module (its tests only read); `client` still checks every response."""
-    from conftest import ContractClient
+    from tests.conftest import ContractClient
 
     from simulator import create_app
 
@@ -139,7 +139,7 @@ def test_frame_web_id_forms_and_unknown_frames(client, tree):
 
 
 def test_scheduled_frames_of_the_default_scenario(default_scenario):
-    from conftest import ContractClient
+    from tests.conftest import ContractClient
 
     from simulator import create_app
 
@@ -168,7 +168,7 @@ def test_a_closed_frames_point_attribute_reads_at_the_frames_end(tiny_scenario):
     an open frame's are the current ones; recorded values default to the frame's time range."""
     from dataclasses import replace
 
-    from conftest import ContractClient
+    from tests.conftest import ContractClient
 
     from simulator import create_app
     from simulator.scenario.model import AttributeTemplate

@@ -17,7 +17,7 @@ TAGS = ["TINY.FLOAT32", "TINY.FLOAT64", "TINY.INT32", "TINY.DIGITAL", "TINY.STRI
 @pytest.fixture(scope="module")
 def app(tiny_scenario):
     """One app for the module (its tests only read); `client` still checks every response."""
-    from conftest import ContractClient
+    from tests.conftest import ContractClient
 
     from simulator import create_app
 

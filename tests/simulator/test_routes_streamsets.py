@@ -18,7 +18,7 @@ READS = {"recorded": "startTime=2026-11-24T10:00:00Z&endTime=2026-11-24T11:00:00
 @pytest.fixture(scope="module")
 def app(tiny_scenario):
     """One app for the module (its tests only read); `client` still checks every response."""
-    from conftest import ContractClient
+    from tests.conftest import ContractClient
 
     from simulator import create_app
 

@@ -26,7 +26,7 @@ REL = 1e-9
 @pytest.fixture(scope="module")
 def app(tiny_scenario):
     """One app for the module (its tests only read); `client` still checks every response."""
-    from conftest import ContractClient
+    from tests.conftest import ContractClient
 
     from simulator import create_app
 
