@@ -39,11 +39,21 @@ def _normal(keys: np.ndarray, counters: np.ndarray) -> np.ndarray:
 
 
 def _smooth_noise(keys: np.ndarray, ticks: np.ndarray, timescale: np.ndarray) -> np.ndarray:
+    """Signal's value noise for rows grouped by point and ordered by time within a point: each
+    (point, knot) pair is drawn once, as the one-point path does for a window."""
     knot = ticks // timescale
     frac = (ticks - knot * timescale) / timescale
     s = frac * frac * (3.0 - 2.0 * frac)
-    left = _normal(keys, knot)
-    right = _normal(keys, knot + 1)
+    if not len(knot):
+        return s
+    new = np.empty(len(knot), bool)
+    new[0] = True
+    np.not_equal(knot[1:], knot[:-1], out=new[1:])
+    new[1:] |= keys[1:] != keys[:-1]
+    slot = np.cumsum(new) - 1
+    pair_keys, pair_knots = keys[new], knot[new]
+    left = _normal(pair_keys, pair_knots)[slot]
+    right = _normal(pair_keys, pair_knots + 1)[slot]
     return left + (right - left) * s
 
 
