@@ -22,7 +22,7 @@ The shape (every section but source and destination is optional; defaults shown)
       - names: [A, B]
       - af: {database: "\\\\PIAF01\\DB", element_template: Pump, element_path: null, attributes: null}
     recorded: {enabled: true, start: "*-1d", end: "*", lookback: 10m, method: streamsets, max_count: null,
-               flush_rows: 1000000, workers: null}
+               flush_rows: 500000, workers: null}
     interpolated: {enabled: false, interval: 1h, start: "*-1d", end: "*"}
     summaries: {enabled: false, duration: 1h, types: [Average, Minimum, Maximum],
                 calculation_basis: TimeWeighted, start: "*-1d", end: "*"}
@@ -181,7 +181,7 @@ class RecordedConfig:
     lookback: dt.timedelta = dt.timedelta(minutes=10)
     method: str = "streamsets"
     max_count: int | None = None
-    flush_rows: int = 1_000_000
+    flush_rows: int = 500_000
     workers: int | None = None
 
 
