@@ -222,6 +222,11 @@ class DeltaSink:
         delta = self._prepare(table)
         if source.num_rows == 0:
             return delta.version()
+        if self._is_empty(delta):  # nothing to match: a plain write, without a join engine's memory
+            with self._errors(table, "write to empty"):
+                write_deltalake(delta, source, mode="append", partition_by=list(table.partition_by) or None,
+                                commit_properties=commit_properties(metadata))
+                return delta.version()
         with self._errors(table, "merge into"):
             merger = delta.merge(
                 source,
@@ -352,6 +357,11 @@ class DeltaSink:
             return self._open(table).history(limit)
 
     # -- internals --------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _is_empty(delta: DeltaTable) -> bool:
+        """No data file at all (a table just created, or never written)."""
+        return not delta.file_uris()
 
     def _prepare(self, table: type[Table]) -> DeltaTable:
         """The table opened for a write: created or schema-checked first (once per sink)."""
