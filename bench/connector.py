@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -119,12 +118,15 @@ recorded: {{start: "2026-11-24T00:00:00Z", end: "{NOW}"}}
 af: {{enabled: false}}
 event_frames: {{enabled: false}}
 """)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    subprocess.run([sys.executable, "-m", "connector.cli", "run", str(config), "--no-progress"], check=True,
-                   stdout=subprocess.DEVNULL)
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # Linux carries a process's peak RSS across fork+exec, so a child of this (big) process would
+    # report our own peak: a small Python in between starts the run and reports its child's.
+    probe = ("import resource, subprocess, sys; "
+             "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode; "
+             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(code)")
+    done = subprocess.run([sys.executable, "-c", probe, sys.executable, "-m", "connector.cli", "run", str(config),
+                           "--no-progress"], stdout=subprocess.PIPE, text=True, check=True)
     shutil.rmtree(work, ignore_errors=True)
-    return max(peak_kb, before) / 1024
+    return int(done.stdout.split()[-1]) / 1024
 
 
 def run(options: Options) -> list[Figure]:

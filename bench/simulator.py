@@ -231,6 +231,8 @@ def run_throughput(options: Options) -> list[Figure]:
         for n, (label, path) in enumerate(calls):
             result = measure(client, path, worker, options)
             figures += throughput_figures(label, result, floor(result["body"], options), first=n == 0)
+        figures.append(Figure("throughput calls: worker peak RSS (VmHWM)", memory_mb(worker)["VmHWM"], "MB",
+                              note="one worker after every timed call above (the body is built in memory)"))
     return figures
 
 

@@ -62,12 +62,7 @@ class Checkpoints:
 
     def load(self, table_name: TableLike) -> dict[str, Cursor]:
         """Every bookmark of a data table, by key; {} before its first commit."""
-        name = resolve(table_name).name
-        rows = self.sink.read(
-            self.table,
-            columns=["key", "cursor_ns", "data_version"],
-            filter_expr=pc.field("table_name") == name,
-        )
+        rows = self._stored(resolve(table_name).name)
         return {
             key: Cursor(cursor_ns, data_version)
             for key, cursor_ns, data_version in zip(
@@ -76,6 +71,14 @@ class Checkpoints:
                 rows.column("data_version").to_pylist(),
             )
         }
+
+    def _stored(self, name: str) -> pa.Table:
+        """The (key, cursor_ns, data_version) rows of one data table, as Arrow columns."""
+        return self.sink.read(
+            self.table,
+            columns=["key", "cursor_ns", "data_version"],
+            filter_expr=pc.field("table_name") == name,
+        )
 
     def commit(
         self, table_name: TableLike, cursors: Mapping[str, int], data_version: int, run_id: str
@@ -102,20 +105,10 @@ class Checkpoints:
             raise IntegrityError(f"{where}: data_version {data_version!r} is not a Delta version (int >= 0)")
         if not isinstance(run_id, str) or not run_id:
             raise IntegrityError(f"{where}: run_id {run_id!r} is not a non-empty string")
-        for key, cursor in cursors.items():
-            if not isinstance(key, str):
-                raise IntegrityError(f"{where}: key {key!r} is not a string")
-            if isinstance(cursor, bool) or not isinstance(cursor, int):
-                message = f"{where}: cursor {cursor!r} of key {key!r} is not an int of nanoseconds"
-                raise IntegrityError(message)
         if not cursors:
             return {}
-        stored = self.load(name)
-        kept = {
-            key: stored[key]
-            for key, cursor in cursors.items()
-            if key in stored and cursor < stored[key].cursor_ns
-        }
+        keys, values = _checked(cursors, where)
+        kept = self._kept(name, keys, values)
         if kept:
             sample = ", ".join(
                 f"{key!r}: {cursors[key]} < {cursor.cursor_ns}" for key, cursor in list(kept.items())[:3]
@@ -126,16 +119,16 @@ class Checkpoints:
                 len(kept),
                 sample,
             )
-        now = dt.datetime.now(dt.timezone.utc)
-        n = len(cursors)
+        n = len(keys)
+        now = pa.scalar(dt.datetime.now(dt.timezone.utc), self.table.schema.field("updated_at").type)
         rows = pa.Table.from_arrays(
             [
-                pa.array([name] * n, pa.string()),
-                pa.array(list(cursors), pa.string()),
-                pa.array(list(cursors.values()), pa.int64()),
-                pa.array([data_version] * n, pa.int64()),
-                pa.array([run_id] * n, pa.string()),
-                pa.array([now] * n, self.table.schema.field("updated_at").type),
+                pa.repeat(pa.scalar(name, pa.string()), n),
+                keys,
+                values,
+                pa.repeat(pa.scalar(data_version, pa.int64()), n),
+                pa.repeat(pa.scalar(run_id, pa.string()), n),
+                pa.repeat(now, n),
             ],
             schema=self.table.schema,
         )
@@ -148,6 +141,23 @@ class Checkpoints:
         )
         return kept
 
+    def _kept(self, name: str, keys: pa.Array, values: pa.Array) -> dict[str, Cursor]:
+        """The stored bookmarks newer than the cursors being committed (joined in Arrow, not in Python)."""
+        stored = self._stored(name)
+        if stored.num_rows == 0:
+            return {}
+        offered = pa.table({"key": keys, "offered_ns": values})
+        joined = offered.join(stored, "key", join_type="inner")
+        older = joined.filter(pc.less(joined.column("offered_ns"), joined.column("cursor_ns")))
+        return {
+            key: Cursor(cursor_ns, data_version)
+            for key, cursor_ns, data_version in zip(
+                older.column("key").to_pylist(),
+                older.column("cursor_ns").to_pylist(),
+                older.column("data_version").to_pylist(),
+            )
+        }
+
     def is_dirty(self, table_name: TableLike) -> bool:
         """True if the data table has a commit with rows that no checkpoint covers.
 
@@ -157,13 +167,14 @@ class Checkpoints:
         """
         data = resolve(table_name)
         version = self.sink.version(data)
-        cursors = self.load(data.name)
-        covered = max((cursor.data_version for cursor in cursors.values()), default=-1)
+        stored = self._stored(data.name)
+        newest = pc.max(stored.column("data_version")).as_py()
+        covered = -1 if newest is None else newest
         if version is None:
-            if cursors:
+            if stored.num_rows:
                 log.warning(
                     "table %r does not exist but has %d checkpoint(s); clear them to extract it again",
-                    data.name, len(cursors),
+                    data.name, stored.num_rows,
                 )
             return False
         if version <= covered:
@@ -183,3 +194,20 @@ class Checkpoints:
         """Forget every bookmark of a data table (its next run starts from the configured start)."""
         name = resolve(table_name).name
         self.sink.delete(self.table, "table_name = '{}'".format(name.replace("'", "''")))
+
+
+def _checked(cursors: Mapping[str, int], where: str) -> tuple[pa.Array, pa.Array]:
+    """The keys (strings) and cursors (ints, not bools) as Arrow arrays; IntegrityError naming the first
+    bad one otherwise."""
+    keys, values = list(cursors), list(cursors.values())
+    if all(type(key) is str for key in keys) and all(type(value) is int for value in values):
+        try:
+            return pa.array(keys, pa.string()), pa.array(values, pa.int64())
+        except OverflowError:
+            pass  # an int beyond 64 bits: named below
+    for key, cursor in cursors.items():
+        if not isinstance(key, str):
+            raise IntegrityError(f"{where}: key {key!r} is not a string")
+        if isinstance(cursor, bool) or not isinstance(cursor, int) or not -2**63 <= cursor < 2**63:
+            raise IntegrityError(f"{where}: cursor {cursor!r} of key {key!r} is not an int of nanoseconds")
+    return pa.array(keys, pa.string()), pa.array(values, pa.int64())

@@ -184,6 +184,9 @@ def test_value_columns_with_per_row_stream_units():
 def test_integers_beyond_float_range_of_arrow_still_convert():
     out = rows([item("2026-11-24T20:00:00Z", 2**62), item("2026-11-24T20:00:01Z", 3)], units="")
     assert [r["value"] for r in out] == [float(2**62), 3.0]
+    body = b'{"Items": [{"Timestamp": "2026-11-24T20:00:00Z", "Value": 1180591620717411303424}]}'
+    columns = value_columns(TIMED_VALUES.decode(body).Items, "")
+    assert columns.value.to_pylist() == [float(2**70)]
 
 
 def test_a_value_that_is_not_a_pi_value_is_refused_by_the_decoder():

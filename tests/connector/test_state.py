@@ -114,6 +114,7 @@ def test_clear_forgets_one_table(checkpoints: Checkpoints, sink: DeltaSink):
     [
         ({"W1": 1.5}, 1, "r", "cursor 1.5 of key 'W1' is not an int of nanoseconds"),
         ({"W1": True}, 1, "r", "cursor True of key 'W1' is not an int"),
+        ({"W0": 5, "W1": 2**64}, 1, "r", f"cursor {2**64} of key 'W1' is not an int of nanoseconds"),
         ({1: 1}, 1, "r", "key 1 is not a string"),
         ({"W1": 1}, -1, "r", "data_version -1 is not a Delta version"),
         ({"W1": 1}, 1, "", "run_id '' is not a non-empty string"),
