@@ -62,15 +62,7 @@ class Checkpoints:
 
     def load(self, table_name: TableLike) -> dict[str, Cursor]:
         """Every bookmark of a data table, by key; {} before its first commit."""
-        rows = self._stored(resolve(table_name).name)
-        return {
-            key: Cursor(cursor_ns, data_version)
-            for key, cursor_ns, data_version in zip(
-                rows.column("key").to_pylist(),
-                rows.column("cursor_ns").to_pylist(),
-                rows.column("data_version").to_pylist(),
-            )
-        }
+        return _by_key(self._stored(resolve(table_name).name))
 
     def _stored(self, name: str) -> pa.Table:
         """The (key, cursor_ns, data_version) rows of one data table, as Arrow columns."""
@@ -148,15 +140,7 @@ class Checkpoints:
             return {}
         offered = pa.table({"key": keys, "offered_ns": values})
         joined = offered.join(stored, "key", join_type="inner")
-        older = joined.filter(pc.less(joined.column("offered_ns"), joined.column("cursor_ns")))
-        return {
-            key: Cursor(cursor_ns, data_version)
-            for key, cursor_ns, data_version in zip(
-                older.column("key").to_pylist(),
-                older.column("cursor_ns").to_pylist(),
-                older.column("data_version").to_pylist(),
-            )
-        }
+        return _by_key(joined.filter(pc.less(joined.column("offered_ns"), joined.column("cursor_ns"))))
 
     def is_dirty(self, table_name: TableLike) -> bool:
         """True if the data table has a commit with rows that no checkpoint covers.
@@ -194,6 +178,18 @@ class Checkpoints:
         """Forget every bookmark of a data table (its next run starts from the configured start)."""
         name = resolve(table_name).name
         self.sink.delete(self.table, "table_name = '{}'".format(name.replace("'", "''")))
+
+
+def _by_key(rows: pa.Table) -> dict[str, Cursor]:
+    """(key, cursor_ns, data_version) rows as a dict of Cursors by key."""
+    return {
+        key: Cursor(cursor_ns, data_version)
+        for key, cursor_ns, data_version in zip(
+            rows.column("key").to_pylist(),
+            rows.column("cursor_ns").to_pylist(),
+            rows.column("data_version").to_pylist(),
+        )
+    }
 
 
 def _checked(cursors: Mapping[str, int], where: str) -> tuple[pa.Array, pa.Array]:
