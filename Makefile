@@ -6,7 +6,8 @@ STAMP    := $(VENV)/.installed
 HOST     ?= 127.0.0.1
 PORT     ?= 8000
 SCENARIO ?= default
-WORKERS  ?= 2
+WORKERS  ?= 1
+THREADS  ?= 8
 CONFIG   ?= demo/connector.yaml
 PYTEST_ARGS ?=
 
@@ -22,9 +23,9 @@ $(STAMP): setup.cfg pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-## simulate: serve a scenario with gunicorn (SCENARIO=default|large|qa-...|path.yaml, HOST, PORT, WORKERS)
+## simulate: serve a scenario with gunicorn (SCENARIO=default|large|qa-...|path.yaml, HOST, PORT, WORKERS, THREADS)
 simulate: install
-	$(BIN)/pi-sim serve --scenario $(SCENARIO) --host $(HOST) --port $(PORT) --workers $(WORKERS)
+	$(BIN)/pi-sim serve --scenario $(SCENARIO) --host $(HOST) --port $(PORT) --workers $(WORKERS) --threads $(THREADS)
 
 ## demo: the main job: simulator + connector into ./lakehouse, then a summary of what landed
 demo: install

@@ -27,18 +27,21 @@ def _fail(error: Exception, code: int = 2) -> None:
               help="Scenario file, or a bundled name (default, large, qa-gaps...).")
 @click.option("--host", default=None, envvar="PISIM_HOST", help="Interface to bind (default 127.0.0.1).")
 @click.option("--port", "-p", type=int, default=None, envvar="PISIM_PORT", help="Port (default 8000).")
-@click.option("--workers", "-w", type=int, default=None, envvar="PISIM_WORKERS", help="gunicorn workers (default 1).")
+@click.option("--workers", "-w", type=int, default=None, envvar="PISIM_WORKERS",
+              help="gunicorn worker processes (default 1; the mock's state lives in each one).")
+@click.option("--threads", "-t", type=int, default=None, envvar="PISIM_THREADS",
+              help="Threads per worker (default 1): requests served side by side in one process.")
 @click.option("--now", default=None, envvar="PISIM_NOW", help="Freeze the clock at this time (ISO 8601).")
 @click.option("--validate-responses", is_flag=True, default=None,
               help="Check every response against contracts/piwebapi.yaml (slower; for debugging).")
-def serve(scenario, host, port, workers, now, validate_responses) -> None:
+def serve(scenario, host, port, workers, threads, now, validate_responses) -> None:
     """Serve a scenario with gunicorn."""
     from .gunicorn_app import serve as run
     from .settings import Settings
 
     try:
-        settings = Settings.load(scenario=scenario, host=host, port=port, workers=workers, now=now,
-                                 validate_responses=validate_responses)
+        settings = Settings.load(scenario=scenario, host=host, port=port, workers=workers, threads=threads,
+                                 now=now, validate_responses=validate_responses)
         run(settings)
     except ScenarioError as error:
         _fail(error)

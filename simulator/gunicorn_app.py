@@ -1,9 +1,13 @@
 """simulator.gunicorn_app: serve the app with gunicorn from Python (what `pi-sim serve` runs).
 
 The app is built once in the master (preload), so a bad scenario fails before any worker forks,
-and workers share the loaded scenario copy-on-write.
+and workers share the loaded scenario copy-on-write. The mock's state (stubs, journal, runtime
+faults, recordings, request counters) lives in each worker process: WireMock-style tests want one
+worker, with threads for requests served side by side.
 """
 from __future__ import annotations
+
+import sys
 
 from gunicorn.app.base import BaseApplication
 
@@ -25,17 +29,27 @@ class _Server(BaseApplication):
 
 
 def serve(settings: Settings) -> None:
+    """Serve `settings.scenario` until stopped. ValueError for a worker or thread count below 1."""
     from .app import create_app
+
+    for name in ("workers", "threads"):
+        if getattr(settings, name) < 1:
+            raise ValueError(f"--{name}: expected a whole number >= 1, got {getattr(settings, name)}")
 
     app = create_app(settings.scenario, **{k: getattr(settings, k) for k in ("now", "validate_responses")})
     app.extensions["pisim"].warm()  # before the workers fork: they share the opened streams
     options = {
         "bind": f"{settings.host}:{settings.port}",
         "workers": settings.workers,
+        "threads": settings.threads,
         "preload_app": True,
         "timeout": 300,
         "limit_request_line": 0,  # stream sets name many WebIDs in one URL
         "accesslog": "-",
         "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
     }
+    if settings.workers > 1:
+        print(f"pi-sim: note: {settings.workers} workers, each with its own mock state (stubs, journal, runtime "
+              "faults, recordings, request counters): an admin call reaches one of them. For WireMock-style "
+              "tests serve with --workers 1 (and --threads N).", file=sys.stderr, flush=True)
     _Server(app, options).run()

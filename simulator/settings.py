@@ -19,6 +19,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
+    threads: int = 1  # per worker; more than 1 serves with gunicorn's gthread worker
     validate_responses: bool = False
     now: str | None = None  # overrides the scenario clock ("2026-11-25T00:00:00Z")
     journal_size: int = 10_000

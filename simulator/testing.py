@@ -27,6 +27,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for_health(url: str, process: subprocess.Popen, *, timeout: float = 60.0) -> None:
+    """Wait until `url`/health answers 200; RuntimeError (with its output, if piped) if the process
+    exits first or the time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read() if process.stdout is not None else ""
+            output = output.decode(errors="replace") if isinstance(output, bytes) else output
+            raise RuntimeError(f"the simulator exited: {output}")
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, OSError):
+            time.sleep(0.1)
+    raise RuntimeError(f"the simulator did not answer /health within {timeout:.0f} s")
+
+
 class SimulatorProcess:
     """gunicorn serving a scenario on 127.0.0.1:<free port> until stop()."""
 
@@ -41,20 +59,11 @@ class SimulatorProcess:
                    "--limit-request-line", "0", "--log-level", "warning", *extra_args]
         self.process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + startup_timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                output = self.process.stdout.read().decode(errors="replace")
-                self.process.stdout.close()
-                raise RuntimeError(f"the simulator exited: {output}")
-            try:
-                with urllib.request.urlopen(self.url + "/health", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, OSError):
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"the simulator did not answer /health within {startup_timeout:.0f} s")
+        try:
+            wait_for_health(self.url, self.process, timeout=startup_timeout)
+        except RuntimeError:
+            self.stop()
+            raise
 
     @property
     def pid(self) -> int:

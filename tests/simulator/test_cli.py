@@ -127,3 +127,30 @@ def test_serve_with_a_bad_setting_exits_2():
     done = subprocess.run([*PI_SIM, "serve", "--scenario", "qa-tiny"], cwd=ROOT, capture_output=True, text=True,
                           timeout=60, env=env)
     assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(("option", "value"), [("--workers", "0"), ("--threads", "-1")])
+def test_serve_refuses_fewer_than_one_worker_or_thread(option, value):
+    done = subprocess.run([*PI_SIM, "serve", "--scenario", "qa-tiny", "--port", "1", option, value], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert f"pi-sim: {option}: expected a whole number >= 1, got {value}" in done.stderr
+    assert "Traceback" not in done.stderr and "Booting worker" not in done.stderr
+
+
+def test_serve_with_two_workers_says_the_mock_state_is_per_worker():
+    from simulator.testing import free_port
+    from simulator.testing import wait_for_health
+
+    port = free_port()
+    process = subprocess.Popen([*PI_SIM, "serve", "--scenario", "qa-tiny", "--port", str(port), "-w", "2", "-t", "3"],
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_health(f"http://127.0.0.1:{port}", process, timeout=60)
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=30)
+    assert "pi-sim: note: 2 workers, each with its own mock state" in stderr
+    assert "--workers 1 (and --threads N)" in stderr
+    assert stderr.count("Booting worker") == 2
+    assert "gthread" in stderr  # threads > 1: gunicorn's threaded worker
