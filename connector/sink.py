@@ -39,6 +39,7 @@ URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 DUPLICATE_SAMPLE = 3
 SOURCE = "s"
 TARGET = "t"
+DELETE_MARKER = "__pi_connector_delete"  # a MERGE source column: this source row deletes its key
 
 
 class DeltaSink:
@@ -188,6 +189,7 @@ class DeltaSink:
         insert_only: bool = False,
         update: Mapping[str, str] | None = None,
         metadata: Mapping[str, t.Any] | None = None,
+        delete: ArrowData | None = None,
     ) -> int:
         """MERGE rows on the table's primary key: update the rows that match, insert the others.
 
@@ -202,9 +204,11 @@ class DeltaSink:
                 WHEN s.cursor_ns > t.cursor_ns THEN s.cursor_ns ELSE t.cursor_ns END"}` (aliases `s` and
                 `t`); the other columns take the source's value. Ignored with `insert_only`.
             metadata: Custom commit metadata (JSON-serializable values), visible in `history()`.
+            delete: Rows (the table's schema) whose keys are deleted in the same commit; their keys
+                must not be in `data`.
 
         Returns:
-            The version of the new commit (the current version when `data` is empty).
+            The version of the new commit (the current version when `data` and `delete` are empty).
 
         Raises:
             IntegrityError: `data` does not fit the schema, or holds one key twice (a MERGE with
@@ -214,12 +218,16 @@ class DeltaSink:
         table = resolve(table)
         source = materialize(table, data)
         table.validate(source)
-        reject_duplicate_keys(table, source)
+        doomed = materialize(table, delete) if delete is not None else table.schema.empty_table()
+        table.validate(doomed)
+        reject_duplicate_keys(table, pa.concat_tables([source, doomed]) if doomed.num_rows else source)
         if update:
             unknown = sorted(set(update) - set(table.schema.names))
             if unknown:
                 raise SinkError(f"merge into {table.name!r}: update names unknown columns {unknown}")
         delta = self._prepare(table)
+        if doomed.num_rows:
+            return self._merge_and_delete(table, delta, source, doomed, insert_only, update, metadata)
         if source.num_rows == 0:
             return delta.version()
         if self._is_empty(delta):  # nothing to match: a plain write, without a join engine's memory
@@ -228,24 +236,34 @@ class DeltaSink:
                                 commit_properties=commit_properties(metadata))
                 return delta.version()
         with self._errors(table, "merge into"):
-            merger = delta.merge(
-                source,
-                predicate=table.merge_predicate(SOURCE, TARGET),
-                source_alias=SOURCE,
-                target_alias=TARGET,
-                streamed_exec=False,  # lets deltalake derive a file-pruning filter from the source
-                commit_properties=commit_properties(metadata),
-            )
+            merger = _merger(table, delta, source, metadata)
             if not insert_only:
                 if update:
-                    assignments = {f"{TARGET}.`{name}`": f"{SOURCE}.`{name}`" for name in table.schema.names}
-                    for name, expression in update.items():
-                        assignments[f"{TARGET}.`{name}`"] = expression
-                    merger = merger.when_matched_update(assignments)
+                    merger = merger.when_matched_update(_assignments(table, update))
                 else:
                     merger = merger.when_matched_update_all()
             metrics = merger.when_not_matched_insert_all().execute()
             log.debug("merge into %s: %s", table.name, metrics)
+            return delta.version()
+
+    def _merge_and_delete(self, table: type[Table], delta: DeltaTable, source: pa.Table, doomed: pa.Table,
+                          insert_only: bool, update: Mapping[str, str] | None,
+                          metadata: Mapping[str, t.Any] | None) -> int:
+        """One MERGE commit that upserts `source` and deletes the keys of `doomed`: both go in as
+        one source, told apart by a marker column that is never written."""
+        marked = pa.concat_tables([
+            source.append_column(DELETE_MARKER, pa.repeat(pa.scalar(False), source.num_rows)),
+            doomed.append_column(DELETE_MARKER, pa.repeat(pa.scalar(True), doomed.num_rows)),
+        ])
+        doomed_row = f"{SOURCE}.`{DELETE_MARKER}`"
+        kept_row = f"NOT {doomed_row}"
+        with self._errors(table, "merge into"):
+            merger = _merger(table, delta, marked, metadata).when_matched_delete(predicate=doomed_row)
+            if not insert_only:
+                merger = merger.when_matched_update(_assignments(table, update), predicate=kept_row)
+            inserts = {f"{TARGET}.`{name}`": f"{SOURCE}.`{name}`" for name in table.schema.names}
+            metrics = merger.when_not_matched_insert(inserts, predicate=kept_row).execute()
+            log.debug("merge (with deletes) into %s: %s", table.name, metrics)
             return delta.version()
 
     def overwrite(
@@ -471,3 +489,23 @@ def key_codes(column: pa.ChunkedArray) -> np.ndarray:
     elif pa.types.is_timestamp(array.type) or pa.types.is_date(array.type):
         array = array.cast(pa.int64()) if pa.types.is_timestamp(array.type) else array.cast(pa.int32())
     return array.to_numpy(zero_copy_only=False)
+
+
+def _merger(table: type[Table], delta: DeltaTable, source: pa.Table, metadata: Mapping[str, t.Any] | None):
+    """deltalake's MERGE builder for `source` on the table's key (source `s`, target `t`)."""
+    return delta.merge(
+        source,
+        predicate=table.merge_predicate(SOURCE, TARGET),
+        source_alias=SOURCE,
+        target_alias=TARGET,
+        streamed_exec=False,  # lets deltalake derive a file-pruning filter from the source
+        commit_properties=commit_properties(metadata),
+    )
+
+
+def _assignments(table: type[Table], update: Mapping[str, str] | None) -> dict[str, str]:
+    """SET clauses of a matched row: every column from the source, except those `update` computes."""
+    assignments = {f"{TARGET}.`{name}`": f"{SOURCE}.`{name}`" for name in table.schema.names}
+    for name, expression in (update or {}).items():
+        assignments[f"{TARGET}.`{name}`"] = expression
+    return assignments

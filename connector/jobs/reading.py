@@ -54,6 +54,7 @@ class WindowResult:
     values: int
     skipped: list[tuple[PointInfo, str]]
     densest: int
+    reread: dict[str, tuple[int, int]]  # web_id -> [lo, hi): read again, so the table must hold exactly this
 
 
 def read_window(client: PIClient, config: ConnectorConfig, task: WindowTask) -> WindowResult:
@@ -61,13 +62,15 @@ def read_window(client: PIClient, config: ConnectorConfig, task: WindowTask) -> 
     reader = RecordedReader(client, max_items_per_call=config.source.max_items_per_call,
                             method=config.recorded.method, web_id_type=config.source.web_id_type)
     reads = reader.read([p.web_id for p in task.points], task.start_ns, task.end_ns, task.max_count)
-    streams, thresholds, skipped, read, densest = [], [], [], [], 0
+    streams, thresholds, skipped, read, densest, reread = [], [], [], [], 0, {}
     for point, bound in zip(task.points, task.merge_before):
         result = reads[point.web_id]
         if result.error is not None:
             skipped.append((point, str(result.error)))
             continue
         read.append(point.web_id)
+        if task.start_ns < min(task.end_ns, bound):
+            reread[point.web_id] = (task.start_ns, min(task.end_ns, bound))
         densest = max(densest, len(result.items))
         if result.items:
             streams.append((StreamInfo(point.web_id, point.name, result.units or point.engineering_units),
@@ -75,7 +78,7 @@ def read_window(client: PIClient, config: ConnectorConfig, task: WindowTask) -> 
             thresholds.append(bound)
     merge, append = _split(streams, thresholds, task)
     values = sum(t.num_rows for t in (merge, append) if t is not None)
-    return WindowResult(task.group, task.end_ns, read, merge, append, values, skipped, densest)
+    return WindowResult(task.group, task.end_ns, read, merge, append, values, skipped, densest, reread)
 
 
 def _split(streams: list, thresholds: list[int], task: WindowTask) -> tuple[pa.Table | None, pa.Table | None]:

@@ -39,7 +39,8 @@ class RecordedValues(Table):
     partition_by = ("date",)
     description = (
         "Recorded (archived) values: one row per archive event, read per tag in time order over half-open "
-        "windows and merged by key, so re-runs and crashes never duplicate a row."
+        "windows and merged by key, so re-runs and crashes never duplicate a row; a window read again "
+        "(the lookback) also deletes the rows the archive no longer holds."
     )
     columns = (
         *IDENTITY_COLUMNS,

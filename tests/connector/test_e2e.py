@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 import requests
 
@@ -77,6 +79,35 @@ def test_a_second_run_adds_nothing_twice(sim_url, tmp_path, truth):
     assert report.tables["recorded_values"].rows == len(lookback) > 0
     assert table_rows(sink) == truth
     assert sink.version("recorded_values") >= first_version
+
+
+def test_values_gone_from_the_archive_are_removed_when_their_window_is_read_again(sim_url, tmp_path, truth):
+    cfg = config(sim_url, tmp_path)
+    extract(cfg)
+    sink = DeltaSink(str(tmp_path))
+    table = sink.read("recorded_values")
+    at, lookback_start = pc.field("timestamp_ns"), ns(END) - 600 * 1_000_000_000
+    recent = table.filter((at >= lookback_start) & (pc.field("ordinal") == 0)).sort_by("timestamp_ns")
+    older = table.filter(at < lookback_start - 60 * 1_000_000_000).sort_by("timestamp_ns")
+    moved = recent.slice(0, 1).set_column(3, "timestamp_ns", pc.add(recent.slice(0, 1)["timestamp_ns"], 100))
+    extra_ordinal = recent.slice(1, 1).set_column(4, "ordinal", pa.array([7], pa.int32()))
+    outside = older.slice(0, 1).set_column(3, "timestamp_ns", pc.add(older.slice(0, 1)["timestamp_ns"], 100))
+    fakes = pa.concat_tables([fake.cast(table.schema) for fake in (moved, extra_ordinal, outside)])
+    keys = {(r["web_id"], r["timestamp_ns"], r["ordinal"]) for r in table.select(["web_id", "timestamp_ns",
+                                                                                    "ordinal"]).to_pylist()}
+    assert not keys & {(r["web_id"], r["timestamp_ns"], r["ordinal"]) for r in fakes.to_pylist()}
+    sink.append("recorded_values", fakes)
+    assert len(table_rows(sink)) == len(truth) + 3
+
+    extract(cfg)
+    rows = table_rows(sink)
+    # the two inside the re-read window are gone; the one before it is out of reach (not read again)
+    outside_row = next(r for r in rows if r not in set(truth))
+    assert outside_row[:3] == (outside["tag"][0].as_py(), outside["timestamp_ns"][0].as_py(), 0)
+    assert sorted(set(rows) - {outside_row}) == truth and len(rows) == len(truth) + 1
+    log = sink.read("run_log").to_pylist()
+    removed = [entry for entry in log if entry["event"] == "values_removed"]
+    assert [entry["rows"] for entry in removed] == [2] and removed[0]["level"] == "warning"
 
 
 def test_faults_are_retried_and_nothing_is_lost(sim_url, tmp_path, truth):

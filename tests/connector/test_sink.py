@@ -155,6 +155,37 @@ def test_merge_upserts(sink: DeltaSink):
     assert (metrics["num_target_rows_updated"], metrics["num_target_rows_inserted"]) == (24, 24)
 
 
+def test_merge_deletes_the_given_keys_in_the_same_commit(sink: DeltaSink):
+    base = recorded(2, 48, BASE_NS, 3600 * 10**9)  # 2 tags x 48 h: dates 1 and 2
+    sink.append(RecordedValues, base)
+    at = pc.field("timestamp_ns")
+    doomed = base.filter((at >= BASE_NS + 40 * 3600 * 10**9) & (at < BASE_NS + 42 * 3600 * 10**9))  # 2 h x 2 tags
+    changed = recorded(2, 12, BASE_NS + 44 * 3600 * 10**9, 3600 * 10**9, value=2.0, run_id="r2")  # 4 old, 8 new
+    assert sink.merge(RecordedValues, changed, delete=doomed) == 2
+    kept = base.filter((at < BASE_NS + 40 * 3600 * 10**9) | ((at >= BASE_NS + 42 * 3600 * 10**9)
+                                                            & (at < BASE_NS + 44 * 3600 * 10**9)))
+    assert_same(sink.read(RecordedValues), pa.concat_tables([kept, changed]))
+    metrics = sink.history(RecordedValues, 1)[0]["operationMetrics"]
+    assert (metrics["num_target_rows_deleted"], metrics["num_target_rows_updated"],
+            metrics["num_target_rows_inserted"]) == (4, 8, 16)
+    assert "__pi_connector_delete" not in sink.read(RecordedValues).schema.names
+
+
+def test_merge_refuses_a_key_both_written_and_deleted(sink: DeltaSink):
+    base = recorded(1, 5, BASE_NS, 10**9)
+    sink.append(RecordedValues, base)
+    with pytest.raises(IntegrityError):
+        sink.merge(RecordedValues, base.slice(0, 2), delete=base.slice(1, 2))
+    assert sink.version(RecordedValues) == 1
+
+
+def test_merge_of_deletes_alone(sink: DeltaSink):
+    base = recorded(1, 5, BASE_NS, 10**9)
+    sink.append(RecordedValues, base)
+    assert sink.merge(RecordedValues, base.schema.empty_table(), delete=base.slice(1, 2)) == 2
+    assert_same(sink.read(RecordedValues), pa.concat_tables([base.slice(0, 1), base.slice(3)]))
+
+
 def test_merge_insert_only_leaves_existing_rows_untouched(sink: DeltaSink):
     base = recorded(2, 10, BASE_NS, 10**9)
     sink.append(RecordedValues, base)
