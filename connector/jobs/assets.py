@@ -2,7 +2,10 @@
 `af_attributes`, upserted by WebID."""
 from __future__ import annotations
 
+import datetime as dt
 import time
+
+import pyarrow.compute as pc
 
 from ..context import RunContext
 from ..context import TableReport
@@ -33,7 +36,7 @@ def find_databases(client, wanted: tuple[str, ...] = ()) -> list[dict]:
 
 
 def read_af(client, db: dict, web_id_type: str, on_failure=None) -> tuple[list[dict], list[dict]]:
-    """One database's element rows and attribute rows (without the audit columns).
+    """One database's element rows and attribute rows (without the audit columns; `removed_at` null).
 
     `on_failure(element, answer)` is told about an element whose attributes could not be read."""
     element_rows: list[dict] = []
@@ -50,7 +53,7 @@ def read_af(client, db: dict, web_id_type: str, on_failure=None) -> tuple[list[d
             "description": e.get("Description"), "path": e["Path"],
             "parent_web_id": parent["WebId"] if parent else None, "parent_path": parent["Path"] if parent else None,
             "depth": depth, "template": e.get("TemplateName") or None, "categories": e.get("CategoryNames") or [],
-            "has_children": bool(e.get("HasChildren")),
+            "has_children": bool(e.get("HasChildren")), "removed_at": None,
         })
     for start in range(0, len(elements), BATCH_SIZE):
         chunk = elements[start:start + BATCH_SIZE]
@@ -73,6 +76,7 @@ def read_af(client, db: dict, web_id_type: str, on_failure=None) -> tuple[list[d
                     "data_reference": reference, "config_string": config,
                     "point_path": config.split(";", 1)[0] if reference == "PI Point" and config else None,
                     "categories": a.get("CategoryNames") or [], "is_static": reference is None,
+                    "removed_at": None,
                 })
     return element_rows, attribute_rows
 
@@ -82,10 +86,12 @@ def write_af(ctx: RunContext) -> dict[str, TableReport]:
     sink = ctx.sink
     element_rows: list[dict] = []
     attribute_rows: list[dict] = []
+    unread: set[str] = set()  # elements whose attributes could not be read: theirs are not judged gone
     dbs = databases(ctx, ctx.config.af.databases)
     ctx.progress.start("af", len(dbs))
 
     def failed(element: dict, answer: dict) -> None:
+        unread.add(element["WebId"])
         ctx.log("attributes_failed", level="warning", table=AFAttributes.name, web_id=element["WebId"],
                 message=f"HTTP {answer.get('Status')}: {answer.get('Content')}")
 
@@ -95,10 +101,32 @@ def write_af(ctx: RunContext) -> dict[str, TableReport]:
         attribute_rows.extend(attributes)
         ctx.progress.advance("af", done=1, values=len(elements))
     ctx.progress.finish("af")
-    reports = {}
-    for table, rows in ((AFElements, element_rows), (AFAttributes, attribute_rows)):
+    for table in (AFElements, AFAttributes):
         sink.ensure(table)
+    under = tuple(db["Path"].lower() + "\\" for db in dbs)  # the databases read whole
+    gone_elements = _gone(sink, AFElements, element_rows, lambda row: row["path"].lower().startswith(under))
+    elements_read = {row["web_id"] for row in element_rows} - unread
+    owners = elements_read | {row["web_id"] for row in gone_elements}
+    gone_attributes = _gone(sink, AFAttributes, attribute_rows, lambda row: row["element_web_id"] in owners)
+    removed_at = dt.datetime.fromtimestamp(ctx.ingested_at_us / 1e6, dt.timezone.utc)
+    reports = {}
+    for table, rows, gone in ((AFElements, element_rows, gone_elements),
+                              (AFAttributes, attribute_rows, gone_attributes)):
+        if gone:
+            ctx.log("af_removed", table=table.name, rows=len(gone),
+                    message=f"{len(gone)} row(s) no longer in AF, marked removed_at")
+        rows = rows + [{**row, "removed_at": removed_at} for row in gone]
         if rows:
             sink.merge(table, ctx.rows_table(table, rows), metadata={"pi-connector.run_id": ctx.run_id})
         reports[table.name] = TableReport(rows=len(rows), seconds=time.perf_counter() - started)
     return reports
+
+
+def _gone(sink, table, rows: list[dict], in_scope) -> list[dict]:
+    """Rows of `table` not yet marked removed, in the part of AF this run read whole (`in_scope`),
+    whose WebIDs the new read (`rows`) lacks; without their audit columns."""
+    present = {row["web_id"] for row in rows}
+    stored = sink.read(table, filter_expr=pc.field("removed_at").is_null()).to_pylist()
+    audit = ("ingested_at", "run_id")
+    return [{k: v for k, v in row.items() if k not in audit} for row in stored
+            if row["web_id"] not in present and in_scope(row)]

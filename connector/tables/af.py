@@ -4,10 +4,16 @@ from __future__ import annotations
 import pyarrow as pa
 
 from .base import AUDIT_COLUMNS
+from .base import TIMESTAMP
 from .base import Column
 from .base import Table
 
 CATEGORIES = Column("categories", pa.list_(pa.string()), "Category names.")
+
+
+def removed_at(what: str) -> Column:
+    return Column("removed_at", TIMESTAMP, f"When a run first found the {what} gone from AF (the row keeps what "
+                  "was last read); null while it exists.")
 
 
 class AFElements(Table):
@@ -15,7 +21,8 @@ class AFElements(Table):
 
     name = "af_elements"
     primary_keys = ("web_id",)
-    description = "AF elements: one row per element of the configured databases, upserted by WebID."
+    description = ("AF elements: one row per element of the configured databases, upserted by WebID; an element "
+                   "gone from AF keeps its row, marked `removed_at`.")
     columns = (
         Column("web_id", pa.string(), "WebID of the element."),
         Column("id", pa.string(), "AF id (GUID) of the element."),
@@ -29,6 +36,7 @@ class AFElements(Table):
         Column("template", pa.string(), "Element template name."),
         CATEGORIES,
         Column("has_children", pa.bool_(), "True if the element has child elements."),
+        removed_at("element"),
         *AUDIT_COLUMNS,
     )
 
@@ -38,7 +46,8 @@ class AFAttributes(Table):
 
     name = "af_attributes"
     primary_keys = ("web_id",)
-    description = "AF attributes: one row per attribute of the extracted elements, upserted by WebID."
+    description = ("AF attributes: one row per attribute of the extracted elements, upserted by WebID; an "
+                   "attribute gone from AF (or of a gone element) keeps its row, marked `removed_at`.")
     columns = (
         Column("web_id", pa.string(), "WebID of the attribute."),
         Column("id", pa.string(), "AF id (GUID) of the attribute."),
@@ -54,5 +63,6 @@ class AFAttributes(Table):
         Column("point_path", pa.string(), "Path of the PI point a `PI Point` reference resolves to."),
         CATEGORIES,
         Column("is_static", pa.bool_(), "True if the attribute has no data reference."),
+        removed_at("attribute"),
         *AUDIT_COLUMNS,
     )

@@ -2,6 +2,8 @@
 compared object by object with the scenario's catalog, and a second run that changes nothing."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from connector.config import ConnectorConfig
@@ -12,6 +14,8 @@ from simulator.testing import SimulatorProcess
 from tests.connector.groundtruth import simulator_for
 
 pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
 
 AUDIT = ("ingested_at", "run_id")
 
@@ -58,7 +62,7 @@ def expected_tree(scenario: str):
                     "parent_path": e.parent.path if e.parent else None,
                     "depth": e.depth - 1,  # the catalog counts roots as 1, the table as 0
                     "template": e.element.template or None, "categories": list(e.element.categories),
-                    "has_children": bool(e.children),
+                    "has_children": bool(e.children), "removed_at": None,
                 }
                 for a in e.attributes:
                     if a.attribute.is_hidden or a.attribute.is_excluded:
@@ -155,3 +159,42 @@ def test_only_the_configured_database(default_url, tmp_path):
     sink = DeltaSink(str(tmp_path))
     assert sink.count("af_elements") == 63
     assert {r["database"] for r in rows(sink, "af_elements").values()} == {"ReferencePlant"}
+
+
+def shrunk_qa_tiny(folder) -> str:
+    """qa-tiny without the element Tank2 and the attribute Plant|City (frames point at Tank1 instead)."""
+    text = (ROOT / "simulator" / "scenarios" / "qa-tiny.yaml").read_text(encoding="utf-8")
+    for old, new in (("              - {name: City, value: Sydney}\n", ""),
+                     ("              - name: Tank2\n                template: Tank\n                attributes:\n"
+                      "                  - {name: Capacity, value: 250.0}\n", ""),
+                     ("'Plant\\Tank1', 'Plant\\Tank2'", "'Plant\\Tank1'"),
+                     ("'Plant\\Tank2'", "'Plant\\Tank1'")):
+        assert old in text, old
+        text = text.replace(old, new)
+    assert "Tank2" not in text and "City" not in text
+    path = folder / "qa-tiny-shrunk.yaml"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_what_is_gone_from_af_is_marked_removed_and_unmarked_when_back(sim_url, tmp_path):
+    lake = tmp_path / "lake"
+    extract(af_config(sim_url, lake))
+    sink = DeltaSink(str(lake))
+    with SimulatorProcess(shrunk_qa_tiny(tmp_path)) as shrunk:
+        extract(af_config(shrunk.url, lake))
+        elements, attributes = rows(sink, "af_elements"), rows(sink, "af_attributes")
+        extract(af_config(shrunk.url, lake))  # a second run keeps the first removal time
+        assert (rows(sink, "af_elements"), rows(sink, "af_attributes")) == (elements, attributes)
+    tank2 = "\\\\PIAF01\\TinyDB\\Plant\\Tank2"
+    assert len(elements) == 3 and len(attributes) == 10  # nothing deleted: gone rows keep what was read
+    assert [r["path"] for r in elements.values() if r["removed_at"]] == [tank2]
+    assert sorted(r["path"] for r in attributes.values() if r["removed_at"]) == sorted(
+        [f"{tank2}|{name}" for name in ("Temperature", "Pressure", "State", "Capacity")]
+        + ["\\\\PIAF01\\TinyDB\\Plant|City"])
+    assert len({r["removed_at"] for r in attributes.values() if r["removed_at"]}) == 1
+    log = [e for e in sink.read("run_log").to_pylist() if e["event"] == "af_removed"]
+    assert sorted((e["table_name"], e["rows"]) for e in log) == [("af_attributes", 5), ("af_elements", 1)]
+
+    extract(af_config(sim_url, lake))  # back in AF: back to null
+    check_tree(sink, "qa-tiny")
