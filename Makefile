@@ -31,8 +31,9 @@ simulate: install
 demo: install
 	$(BIN)/python -m demo.run --config $(CONFIG)
 
-## test: the whole suite (starts its own simulators on free loopback ports)
+## test: flake8, then the whole suite (starts its own simulators on free loopback ports)
 test: install
+	$(BIN)/python -m flake8 connector simulator bench tests demo
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 ## fuzz: schemathesis CLI against the simulator under gunicorn (longer than the in-suite run)

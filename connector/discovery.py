@@ -18,6 +18,7 @@ POINT_FIELDS = ("WebId;Id;Name;Path;Descriptor;PointClass;PointType;DigitalSetNa
                 "Future;Span;Zero;DisplayDigits")
 LIST_FIELDS = ";".join(f"Items.{f}" for f in POINT_FIELDS.split(";"))
 MULTIPLE_CHUNK = 100
+ELEMENT_FIELDS = "Items.WebId;Items.TemplateName;Items.Path"
 
 
 @dataclass(frozen=True)
@@ -104,10 +105,10 @@ def af_point_paths(client, selector: AFSelector, result: Discovery) -> list[str]
         elements = list(roots)
         for root in roots:
             elements.extend(client.paged(f"elements/{root['WebId']}/elements",
-                                         {"searchFullHierarchy": "true", "selectedFields": "Items.WebId;Items.TemplateName;Items.Path"}))
+                                         {"searchFullHierarchy": "true", "selectedFields": ELEMENT_FIELDS}))
     else:
         elements = list(client.paged(f"assetdatabases/{database['WebId']}/elements",
-                                     {"searchFullHierarchy": "true", "selectedFields": "Items.WebId;Items.TemplateName;Items.Path"}))
+                                     {"searchFullHierarchy": "true", "selectedFields": ELEMENT_FIELDS}))
     if selector.element_template:
         wanted = selector.element_template.lower()
         elements = [e for e in elements if (e.get("TemplateName") or "").lower() == wanted]

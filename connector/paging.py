@@ -222,5 +222,3 @@ def _stream_error(web_id: str, status: int, messages: list[str]) -> PIRequestErr
     if status == 404 or status == 400:
         return UnknownPointError(text)
     return PIRequestError(text)
-
-

@@ -244,7 +244,9 @@ class EventFrameIndex:
         if recipe.kind == "value":
             return recipe.value
         if recipe.kind == "choice":
-            return recipe.choices[min(int(u * len(recipe.choices)), len(recipe.choices) - 1)] if recipe.choices else None
+            if not recipe.choices:
+                return None
+            return recipe.choices[min(int(u * len(recipe.choices)), len(recipe.choices) - 1)]
         if recipe.kind == "number":
             value = recipe.low + u * (recipe.high - recipe.low)
             return round(value, recipe.decimals) if recipe.decimals is not None else value

@@ -94,7 +94,8 @@ class Args:
         try:
             return pitime.parse_time(text, now=now, tz=tz, relative_to=relative_to)
         except pitime.TimeParseError as exc:
-            raise InvalidParameterError(f"The value '{text}' of parameter '{name}' is not a valid time: {exc}") from None
+            message = f"The value '{text}' of parameter '{name}' is not a valid time: {exc}"
+            raise InvalidParameterError(message) from None
 
     def times(self, name: str, *, now: int, tz) -> list[int]:
         """A repeated time parameter (empty values count as absent); 400 when none is given."""

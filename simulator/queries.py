@@ -276,7 +276,10 @@ class SummaryQuery:
         chosen = args.choices("summaryType", SUMMARY_CHOICES, ("Total",))
         types: list[str] = []
         for kind in chosen:
-            expanded = SUMMARY_TYPES if kind in ("All", "AllForNonNumeric") else ("Total",) if kind == "TotalWithUOM" else (kind,)
+            if kind in ("All", "AllForNonNumeric"):
+                expanded = SUMMARY_TYPES
+            else:
+                expanded = ("Total",) if kind == "TotalWithUOM" else (kind,)
             if kind == "AllForNonNumeric":
                 expanded = ("Count", "PercentGood")
             types.extend(k for k in expanded if k not in types)

@@ -81,7 +81,8 @@ def enumeration_set(name: str, states: tuple[tuple[int, str], ...], server: Data
     web_id = webid.encode("MS", owner="D", guids=(server.id, guid), path=f"{server.name}\\{name}",
                           web_id_type=web_id_type)
     return {"WebId": web_id, "Id": guid, "Name": name, "Description": "", "SerializeDescription": False,
-            "Path": f"{server.path}\\{name}", "Links": {"DataServer": f"{base}/dataservers/{server.web_id(web_id_type)}"},
+            "Path": f"{server.path}\\{name}",
+            "Links": {"DataServer": f"{base}/dataservers/{server.web_id(web_id_type)}"},
             "Values": [{"Name": state, "Value": code} for code, state in states]}
 
 
@@ -165,7 +166,8 @@ def attribute(entry: AttributeEntry, base: str, web_id_type: str, *, with_data_r
             kind = point_kind
     shaped = {
         "WebId": web_id, "Id": entry.id, "Name": a.name, "Description": a.description, "Path": entry.path,
-        "Type": kind, "TypeQualifier": point_entry.point.digital_set if point_entry and point_entry.point.digital_set else "",
+        "Type": kind,
+        "TypeQualifier": point_entry.point.digital_set if point_entry and point_entry.point.digital_set else "",
         "DefaultUnitsName": a.units, "DefaultUnitsNameAbbreviation": a.units, "DisplayDigits": -5,
         "DataReferencePlugIn": "PI Point" if point_entry is not None else "",
         "ConfigString": point_entry.path if point_entry is not None else "",

@@ -23,7 +23,8 @@ from .assets import databases
 OPEN_END = "9999-12-31"
 FRAME_FIELDS = ("Items.WebId;Items.Id;Items.Name;Items.Description;Items.Path;Items.TemplateName;Items.StartTime;"
                 "Items.EndTime;Items.Severity;Items.CategoryNames;Items.RefElementWebIds")
-ATTRIBUTE_FIELDS = "Items.WebId;Items.Name;Items.Path;Items.Type;Items.DefaultUnitsNameAbbreviation;Items.DataReferencePlugIn"
+ATTRIBUTE_FIELDS = ("Items.WebId;Items.Name;Items.Path;Items.Type;Items.DefaultUnitsNameAbbreviation;"
+                    "Items.DataReferencePlugIn")
 VALUE_FIELDS = "Items.WebId;Items.Value.Timestamp;Items.Value.Value;Items.Value.Good;Items.Value.UnitsAbbreviation"
 BATCH_FRAMES = 50
 
@@ -72,7 +73,8 @@ def _frame_row(db: dict, frame: dict) -> dict:
     references = frame.get("RefElementWebIds") or []
     return {
         "web_id": frame["WebId"], "id": frame.get("Id"), "database": db.get("Name"), "name": frame.get("Name"),
-        "description": frame.get("Description"), "path": frame.get("Path"), "template": frame.get("TemplateName") or None,
+        "description": frame.get("Description"), "path": frame.get("Path"),
+        "template": frame.get("TemplateName") or None,
         "start_time": parse_server_time(frame["StartTime"]),
         "end_time": None if is_open else parse_server_time(end), "is_open": is_open,
         "severity": frame.get("Severity"), "categories": frame.get("CategoryNames") or [],

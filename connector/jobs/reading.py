@@ -116,7 +116,8 @@ def _in_process(task: WindowTask) -> WindowResult:
 class Readers:
     """Where windows are read: a process pool for big jobs, threads sharing the run's client otherwise."""
 
-    def __init__(self, config: ConnectorConfig, client: PIClient, tags: int, *, processes_allowed: bool = False) -> None:
+    def __init__(self, config: ConnectorConfig, client: PIClient, tags: int, *,
+                 processes_allowed: bool = False) -> None:
         """`processes_allowed`: the caller runs under a `__main__` guard (the CLI does), so worker
         processes may start; library calls default to threads unless `recorded.workers` asks."""
         self.config = config

@@ -55,7 +55,8 @@ class EventSource:
          self.k_outage_start, self.k_outage_length) = keys
         outages = point.outages
         self.outage_blocks = max(1, int(np.ceil(outages.per_day))) if outages.per_day > 0 else 0
-        self.max_outage = max([g.end - g.start for g in point.gaps] + [outages.max_duration if self.outage_blocks else 0])
+        self.max_outage = max([g.end - g.start for g in point.gaps]
+                              + [outages.max_duration if self.outage_blocks else 0])
         q = point.quality
         self.q_edges = (q.questionable, q.questionable + q.substituted, q.questionable + q.substituted + q.annotated)
         self.created = point.created

@@ -26,6 +26,7 @@ from .fields import Nest
 from .fields import Str
 from .fields import listing
 
+
 class ElementTemplateSchema(Base):
     name = Name(required=True)
     description = Str()
@@ -308,4 +309,3 @@ class AfRefs:
             raise _SubstitutionError(f"PI point {tag!r}{origin} not found on data server "
                                      f"{server.name!r}{hint}")
         return f"\\\\{server.name}\\{point.name}", point
-

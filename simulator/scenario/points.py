@@ -219,7 +219,6 @@ class SystemStatesSchema(Base):
         return model.SystemStates(**data)
 
 
-
 IDENTITY_FIELDS = ("name", "id", "descriptor")
 
 

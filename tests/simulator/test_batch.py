@@ -56,7 +56,8 @@ def test_json_path_into_a_parent(client):
         "c": {"Method": "GET", "Resource": "$.a.Content.Links.RecordedData", "ParentIds": ["a"]},
     })
     web_id = result["a"]["Content"]["WebId"]
-    assert result["b"]["Status"] == 200 and result["b"]["Content"] == direct(client, f"/piwebapi/streams/{web_id}/value")
+    assert result["b"]["Status"] == 200
+    assert result["b"]["Content"] == direct(client, f"/piwebapi/streams/{web_id}/value")
     assert result["c"]["Content"] == direct(client, f"/piwebapi/streams/{web_id}/recorded")
 
 

@@ -239,7 +239,7 @@ def test_points_search(client, server, query, expected):
 
 
 def test_points_search_limits_and_errors(client, server):
-    paged = client.get(f"/piwebapi/points/search?query=TINY.*&maxCount=2&startIndex=2").get_json()
+    paged = client.get("/piwebapi/points/search?query=TINY.*&maxCount=2&startIndex=2").get_json()
     assert [p["Name"] for p in paged["Items"]] == TAGS[2:4] and "Next" in paged["Links"]
     over = client.get("/piwebapi/points/search?query=*&maxCount=1001")
     assert over.status_code == 400 and "maxCount" in over.get_json()["Errors"][0]
