@@ -159,10 +159,17 @@ class EventFrameIndex:
         entry = EventFrameEntry(self.database, frame.name, frame.template, frame.start, frame.end,
                                 self._elements(frame.elements),
                                 object_guid(self.database.id, "eventframe", frame.name, str(frame.start)),
-                                self._path(frame.name), frame.severity, frame.description, frame.categories)
+                                self._path(frame.name), frame.severity, frame.description,
+                                self._categories(frame.template, frame.categories))
         values = dict(frame.attributes)
         entry.attributes = self._attributes(entry, lambda name: values.get(name), set(values))
         return entry
+
+    def _categories(self, template: str | None, own: tuple[str, ...]) -> tuple[str, ...]:
+        """A frame's categories: its template's (as AF gives a templated object), then its own."""
+        found = self.templates.get((template or "").lower())
+        inherited = tuple(found.categories) if found else ()
+        return inherited + tuple(c for c in own if c not in inherited)
 
     def _attributes(self, frame: EventFrameEntry, value_of, extra_names) -> list[AttributeEntry]:
         template = self.templates.get((frame.template or "").lower())
@@ -221,7 +228,7 @@ class EventFrameIndex:
         name = _format(schedule.name, names)
         frame = EventFrameEntry(self.database, name, schedule.template, start, end, elements,
                                 self._guid(number, index), self._path(name), schedule.severity,
-                                _format(schedule.description, names))
+                                _format(schedule.description, names), self._categories(schedule.template, ()))
         recipes = dict(schedule.attributes)
         frame.attributes = self._attributes(
             frame, lambda attr: self._recipe_value(recipes.get(attr), k, index, attr, names), set(recipes))

@@ -161,6 +161,10 @@ def test_scheduled_frames_of_the_default_scenario(default_scenario):
         assert value == "B26-" + frame["Name"].split("-")[1]
     open_frames = [f for f in frames if f["EndTime"] == OPEN_END]
     assert all(f["AreValuesCaptured"] is False for f in open_frames)
+    # a templated frame has its template's categories, and a category search finds it
+    assert {tuple(f["CategoryNames"]) for f in frames} == {("Production",)}
+    by_category = client.get(url.replace("templateName=BatchRun", "categoryName=production")).get_json()["Items"]
+    assert [f["Name"] for f in by_category] == names
 
 
 def test_a_closed_frames_point_attribute_reads_at_the_frames_end(tiny_scenario):
