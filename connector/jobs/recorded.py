@@ -3,13 +3,13 @@
 Tags are grouped (many per call) and read window by window from each tag's cursor (minus the
 lookback) to the run's end. Windows are read by `Readers` (threads, or processes for big jobs), at
 most one in flight per group so each group advances in time order, a bounded number in all; the
-calling thread writes: rows older than a tag's cursor are MERGEd (they may already be there),
-newer rows are appended, then the cursors of the windows just written are committed. After a
-crash between a data commit and its checkpoint, the first window is MERGEd whole.
+calling thread writes: rows older than a tag's cursor (they may already be there) are compared
+with the table's (`reconcile`: new keys appended, changed rows MERGEd, rows gone from the archive
+deleted), newer rows are appended, then the cursors of the windows just written are committed.
+After a crash between a data commit and its checkpoint, the first window is compared whole.
 """
 from __future__ import annotations
 
-import datetime as dt
 import time
 from concurrent.futures import FIRST_COMPLETED
 from concurrent.futures import wait
@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from dataclasses import field
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ..context import NS
 from ..context import RunContext
@@ -26,6 +25,7 @@ from ..discovery import PointInfo
 from ..errors import ConnectorError
 from ..tables import RecordedValues
 from .reading import Readers
+from .reconcile import reconcile
 from .reading import WindowResult
 from .reading import WindowTask
 
@@ -176,61 +176,23 @@ class RecordedJob:
         sink = self.ctx.sink
         version = sink.version(self.table)
         metadata = {"pi-connector.run_id": self.ctx.run_id}
+        appends = list(pending.append)
         if pending.merge or pending.reread:
             rows = pa.concat_tables(pending.merge) if pending.merge else self.table.schema.empty_table()
-            gone = stale_rows(sink, self.table, rows, pending.reread)
+            changes = reconcile(sink, self.table, rows, pending.reread)
+            gone = changes.delete
             if gone.num_rows:
                 self.ctx.log("values_removed", level="warning", table=self.table.name, rows=gone.num_rows,
                              message=f"{gone.num_rows} row(s) the archive no longer holds, in the re-read "
                                      f"windows of {len(set(gone.column('web_id').to_pylist()))} tag(s)")
-            if rows.num_rows or gone.num_rows:
-                version = sink.merge(self.table, rows, delete=gone, metadata=metadata)
-        if pending.append:
+            if changes.update.num_rows or gone.num_rows:
+                version = sink.merge(self.table, changes.update, delete=gone, metadata=metadata)
+            if changes.insert.num_rows:
+                appends.insert(0, changes.insert)  # keys the table does not hold: appended, not MERGEd
+        if appends:
             # keys are unique by construction: a window holds every event of its timestamps, numbered
-            version = sink.append(self.table, pa.concat_tables(pending.append), metadata=metadata, unique_keys=True)
+            version = sink.append(self.table, pa.concat_tables(appends), metadata=metadata, unique_keys=True)
         if pending.cursors:
             if version is None:
                 raise ConnectorError(f"table {self.table.name}: no version after writing")
             self.ctx.checkpoints.commit(self.table, pending.cursors, version, self.ctx.run_id)
-
-
-def stale_rows(sink, table, rows: pa.Table, reread: dict[str, tuple[int, int]]) -> pa.Table:
-    """Rows of `table` inside the windows just read again (`reread`: web_id -> [lo, hi)) that the
-    new read (`rows`) no longer has: values deleted from the archive since they were written.
-    Keys are read first (date-partition and statistics pruned) and compared in Arrow; whole rows
-    are read only when some are stale."""
-    if not reread:
-        return table.schema.empty_table()
-    within = None
-    for lo, hi in _disjoint(reread.values()):  # tags far apart in time do not make one long scan
-        span = ((pc.field("date") >= _day(lo)) & (pc.field("date") <= _day(hi - 1))
-                & (pc.field("timestamp_ns") >= lo) & (pc.field("timestamp_ns") < hi))
-        within = span if within is None else within | span
-    keys = list(table.primary_keys)
-    held = sink.read(table, columns=keys, filter_expr=within)
-    if held.num_rows == 0:
-        return table.schema.empty_table()
-    spans = pa.table({"web_id": list(reread), "lo": [span[0] for span in reread.values()],
-                      "hi": [span[1] for span in reread.values()]})
-    held = held.join(spans, "web_id", join_type="inner")
-    held = held.filter((pc.field("timestamp_ns") >= pc.field("lo")) & (pc.field("timestamp_ns") < pc.field("hi")))
-    gone = held.select(keys).join(rows.select(keys), keys, join_type="left anti")
-    if gone.num_rows == 0:
-        return table.schema.empty_table()
-    whole = sink.read(table, filter_expr=within)
-    return whole.join(gone, keys, join_type="inner").select(table.schema.names).cast(table.schema)
-
-
-def _disjoint(spans) -> list[tuple[int, int]]:
-    """The union of [lo, hi) spans as sorted, non-overlapping spans."""
-    merged: list[list[int]] = []
-    for lo, hi in sorted(spans):
-        if merged and lo <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], hi)
-        else:
-            merged.append([lo, hi])
-    return [(lo, hi) for lo, hi in merged]
-
-
-def _day(ns: int) -> dt.date:
-    return dt.datetime.fromtimestamp(ns // NS, dt.timezone.utc).date()

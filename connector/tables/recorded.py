@@ -39,8 +39,8 @@ class RecordedValues(Table):
     partition_by = ("date",)
     description = (
         "Recorded (archived) values: one row per archive event, read per tag in time order over half-open "
-        "windows and merged by key, so re-runs and crashes never duplicate a row; a window read again "
-        "(the lookback) also deletes the rows the archive no longer holds."
+        "windows; a window read again (the lookback) is compared by key with the rows held, so re-runs and "
+        "crashes never duplicate a row, edits are updated and rows the archive no longer holds deleted."
     )
     columns = (
         *IDENTITY_COLUMNS,
