@@ -2,16 +2,19 @@
 
 Both are computed by PI on a fixed time grid, aligned to the epoch so that every run asks for the
 same instants and the keys of re-read rows match. Values near "now" can still change (an
-interpolation past the last event, an interval still filling), so rows are upserted and each tag
-restarts from its cursor minus the recorded lookback. Summaries are written for complete intervals
-only.
+interpolation past the last event, an interval still filling), so each tag restarts from its
+cursor minus the recorded lookback and the rows read again are compared with the table's: changed
+ones MERGEd, new ones appended. Summaries are written for complete intervals only.
 """
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..config import parse_duration
 from ..context import NS
@@ -21,10 +24,12 @@ from ..context import parse_server_time
 from ..convert import StreamInfo
 from ..convert import value_rows
 from ..discovery import PointInfo
+from ..errors import ConnectorError
 from ..paging import format_ns
 from ..tables import InterpolatedValues
 from ..tables import SummaryValues
 from ..wire import STREAM_SET
+from .reconcile import reconcile
 
 MAX_URL_WEB_IDS = 200
 VALUE_FIELDS = "Items.WebId;Items.UnitsAbbreviation;Items.WebException;Items.Items"
@@ -37,19 +42,22 @@ Fetch = Callable[[RunContext, list[PointInfo], int, int], "pa.Table | None"]
 def _run(ctx: RunContext, points: list[PointInfo], table, step_text: str, start_text: str, end_text: str,
          values_per_step: int, fetch: Fetch) -> TableReport:
     """The grid loop both jobs share: per restart time, groups of tags, windows of whole steps;
-    each window's rows are MERGEd and its cursors committed."""
+    the windows' rows are written (`_Batch`) every `recorded.flush_rows` rows, with their cursors."""
     started = time.perf_counter()
     sink = ctx.sink
     sink.ensure(table)
     step_ns = int(parse_duration(step_text).total_seconds() * NS)
     cursors = ctx.checkpoints.load(table)
+    dirty = ctx.checkpoints.is_dirty(table)  # a crash after a data commit: compare every row read
     lookback_ns = int(ctx.config.recorded.lookback.total_seconds() * NS)
     end_ns = ctx.time_ns(end_text) // step_ns * step_ns
     default_ns = ctx.time_ns(start_text) // step_ns * step_ns
     by_start: dict[int, list[PointInfo]] = {}
+    batch = _Batch(table)
     for point in points:
         cursor = cursors.get(point.web_id)
         start = default_ns if cursor is None else max(0, cursor.cursor_ns - lookback_ns) // step_ns * step_ns
+        batch.bounds[point.web_id] = 2**62 if dirty else start if cursor is None else cursor.cursor_ns
         if start < end_ns:
             by_start.setdefault(start, []).append(point)
     limit = ctx.config.source.max_items_per_call
@@ -64,16 +72,68 @@ def _run(ctx: RunContext, points: list[PointInfo], table, step_text: str, start_
             while a < end_ns:
                 b = min(end_ns, a + step_ns * steps)
                 data = fetch(ctx, group, a, b)
-                if data is not None and data.num_rows:
-                    sink.merge(table, data, metadata={"pi-connector.run_id": ctx.run_id})
-                    rows += data.num_rows
-                ctx.checkpoints.commit(table, {p.web_id: b for p in group}, sink.version(table), ctx.run_id)
+                batch.add(data, group, a, b)
+                rows += data.num_rows if data is not None else 0
+                if batch.rows >= ctx.config.recorded.flush_rows:
+                    batch.flush(ctx)
                 ctx.progress.advance(table.name, values=data.num_rows if data is not None else 0)
                 a = b
             ctx.progress.advance(table.name, done=len(group))
+    batch.flush(ctx)
     ctx.progress.finish(table.name)
     seconds = time.perf_counter() - started
     return TableReport(rows=rows, seconds=seconds, values_per_second=rows / seconds if seconds else 0.0)
+
+
+@dataclass
+class _Batch:
+    """Windows read but not written: their rows, the spans read again and the cursors they move.
+
+    Rows before a tag's bound (its cursor: they may be held already) are compared with the table
+    (`reconcile`): new keys are appended, changed rows MERGEd; the rest are appended. Rows the new
+    read lacks are left alone: a grid value is not deleted in PI, and a tag missing from an answer
+    must not lose its rows."""
+
+    table: type
+    bounds: dict[str, int] = field(default_factory=dict)  # web_id -> rows before it may be held
+    parts: list[pa.Table] = field(default_factory=list)
+    spans: dict[str, tuple[int, int]] = field(default_factory=dict)
+    cursors: dict[str, int] = field(default_factory=dict)
+    rows: int = 0
+
+    def add(self, data: pa.Table | None, group: list[PointInfo], a: int, b: int) -> None:
+        if data is not None and data.num_rows:
+            self.parts.append(data)
+            self.rows += data.num_rows
+        for point in group:
+            hi = min(b, self.bounds[point.web_id])
+            if a < hi:
+                known = self.spans.get(point.web_id)
+                self.spans[point.web_id] = (a, hi) if known is None else (min(known[0], a), max(known[1], hi))
+            self.cursors[point.web_id] = b
+
+    def flush(self, ctx: RunContext) -> None:
+        if not self.cursors:
+            return
+        sink, table = ctx.sink, self.table
+        version = sink.version(table)
+        metadata = {"pi-connector.run_id": ctx.run_id}
+        if self.parts:
+            data = pa.concat_tables(self.parts)
+            names = list(self.bounds)
+            bound = pc.take(pa.array(list(self.bounds.values()), pa.int64()),
+                            pc.index_in(data.column("web_id"), value_set=pa.array(names, pa.string())))
+            older = pc.less(data.column(table.cursor_field), bound)
+            changes = reconcile(sink, table, data.filter(older), self.spans)
+            if changes.update.num_rows:
+                version = sink.merge(table, changes.update, metadata=metadata)
+            appends = [part for part in (changes.insert, data.filter(pc.invert(older))) if part.num_rows]
+            if appends:
+                version = sink.append(table, pa.concat_tables(appends), metadata=metadata)
+        if version is None:
+            raise ConnectorError(f"table {table.name}: no version after writing")
+        ctx.checkpoints.commit(table, self.cursors, version, ctx.run_id)
+        self.parts, self.spans, self.cursors, self.rows = [], {}, {}, 0
 
 
 def write_interpolated(ctx: RunContext, points: list[PointInfo]) -> TableReport:

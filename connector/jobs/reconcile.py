@@ -1,4 +1,4 @@
-"""connector.jobs.reconcile: what a window read again changes in `recorded_values`.
+"""connector.jobs.reconcile: what a window read again changes in a value table.
 
 A window read again (the lookback before each tag's cursor, or the first window of a table left
 dirty by a crash) is the archive's whole truth for its tags and span. Compared in Arrow with the
@@ -31,8 +31,9 @@ class Changes:
 
 
 def reconcile(sink, table, rows: pa.Table, reread: dict[str, tuple[int, int]]) -> Changes:
-    """Compare `rows` (the new read of the spans in `reread`: web_id -> [lo, hi)) with the rows the
-    table holds in those spans."""
+    """Compare `rows` (the new read of the spans in `reread`: web_id -> [lo, hi) of the table's
+    `cursor_field`, nanoseconds) with the rows the table holds in those spans. The table is keyed
+    by `web_id` and more, and partitioned by the UTC `date` of its cursor field."""
     empty = table.schema.empty_table()
     if not reread:
         return Changes(rows, empty, empty)
@@ -53,10 +54,10 @@ def reconcile(sink, table, rows: pa.Table, reread: dict[str, tuple[int, int]]) -
 
 def _held(sink, table, reread: dict[str, tuple[int, int]]) -> pa.Table:
     """The table's rows inside each tag's span (read pruned by date partition and statistics)."""
+    at = pc.field(table.cursor_field)
     within = None
     for lo, hi in disjoint(reread.values()):  # tags far apart in time do not make one long scan
-        span = ((pc.field("date") >= _day(lo)) & (pc.field("date") <= _day(hi - 1))
-                & (pc.field("timestamp_ns") >= lo) & (pc.field("timestamp_ns") < hi))
+        span = (pc.field("date") >= _day(lo)) & (pc.field("date") <= _day(hi - 1)) & (at >= lo) & (at < hi)
         within = span if within is None else within | span
     held = sink.read(table, filter_expr=within)
     if held.num_rows == 0:
@@ -64,7 +65,7 @@ def _held(sink, table, reread: dict[str, tuple[int, int]]) -> pa.Table:
     spans = pa.table({"web_id": list(reread), "__lo": [span[0] for span in reread.values()],
                       "__hi": [span[1] for span in reread.values()]})
     held = held.join(spans, "web_id", join_type="inner")
-    inside = (pc.field("timestamp_ns") >= pc.field("__lo")) & (pc.field("timestamp_ns") < pc.field("__hi"))
+    inside = (at >= pc.field("__lo")) & (at < pc.field("__hi"))
     return held.filter(inside).select(table.schema.names)
 
 
