@@ -3,6 +3,7 @@ the contract) and under gunicorn on a free loopback port (for clients that speak
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from flask.testing import FlaskClient
@@ -41,13 +42,39 @@ def default_scenario():
     return load_scenario("default")
 
 
-@pytest.fixture()
-def app(tiny_scenario):
+def contract_app(scenario, **overrides):
+    """A Flask app serving `scenario` whose test clients check every response against the contract."""
     from simulator import create_app
 
-    app = create_app(tiny_scenario)
+    app = create_app(scenario, **overrides)
     app.test_client_class = ContractClient
     return app
+
+
+def relative(url: str) -> str:
+    """A Links URL as the path and query a test client asks for."""
+    parts = urlsplit(url)
+    return parts.path + ("?" + parts.query if parts.query else "")
+
+
+@pytest.fixture()
+def app(tiny_scenario):
+    return contract_app(tiny_scenario)
+
+
+@pytest.fixture(scope="session")
+def sim(tiny_scenario):
+    """The tiny scenario's Simulator (no HTTP), for the ground truth tests compare with."""
+    from simulator.backend import Simulator
+    from simulator.settings import Settings
+
+    return Simulator(tiny_scenario, Settings())
+
+
+@pytest.fixture(scope="session")
+def ids(sim) -> dict[str, str]:
+    """The tiny scenario's point WebIDs by tag name."""
+    return {p.name: p.web_id() for p in sim.catalog.data_servers[0].points}
 
 
 @pytest.fixture()

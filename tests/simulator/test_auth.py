@@ -21,15 +21,11 @@ TOKEN = "Bearer tok-123.abc"
 @pytest.fixture(scope="module")
 def secured(tiny_scenario):
     """qa-tiny behind Basic and Bearer authentication, with CSRF defence."""
-    from tests.conftest import ContractClient
-
-    from simulator import create_app
+    from tests.conftest import contract_app
 
     auth = Auth(methods=("basic", "bearer"), users=(User("ann", "s3cret"), User("bob", "pa:ss")),
                 tokens=("tok-123.abc",), csrf=True, realm=REALM)
-    app = create_app(dataclasses.replace(tiny_scenario, auth=auth))
-    app.test_client_class = ContractClient
-    return app
+    return contract_app(dataclasses.replace(tiny_scenario, auth=auth))
 
 
 @pytest.fixture()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from tests.conftest import contract_app
+
 HEADERS = {"X-Requested-With": "pytest"}
 FLOAT32 = "\\\\PISRV01\\TINY.FLOAT32"
 
@@ -13,13 +15,7 @@ FLOAT32 = "\\\\PISRV01\\TINY.FLOAT32"
 @pytest.fixture(scope="module")
 def app(tiny_scenario):
     """One app for the module (its tests only read); `client` still checks every response."""
-    from tests.conftest import ContractClient
-
-    from simulator import create_app
-
-    app = create_app(tiny_scenario)
-    app.test_client_class = ContractClient
-    return app
+    return contract_app(tiny_scenario)
 
 
 def batch(client, body: dict, status: int = 207) -> dict:
@@ -212,12 +208,7 @@ def test_csrf_defence_needs_x_requested_with(client):
 def test_batch_without_csrf_defence(tiny_scenario):
     import dataclasses
 
-    from tests.conftest import ContractClient
-
-    from simulator import create_app
-
-    app = create_app(dataclasses.replace(tiny_scenario, auth=dataclasses.replace(tiny_scenario.auth, csrf=False)))
-    app.test_client_class = ContractClient
+    app = contract_app(dataclasses.replace(tiny_scenario, auth=dataclasses.replace(tiny_scenario.auth, csrf=False)))
     response = app.test_client().post("/piwebapi/batch", data=orjson.dumps({"a": {"Resource": "dataservers"}}),
                                       content_type="application/json")
     assert response.status_code == 207 and response.get_json()["a"]["Status"] == 200

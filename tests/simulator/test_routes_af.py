@@ -4,28 +4,18 @@ qa-tiny's tree (Plant > Tank1, Tank2), WebIDs that round-trip, the element searc
 associations). `client` checks every response against the contract."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import pytest
 
 from simulator import webid
+
+from tests.conftest import contract_app
+from tests.conftest import relative
 
 
 @pytest.fixture(scope="module")
 def app(tiny_scenario):
     """One app for the module (its tests only read); `client` still checks every response."""
-    from tests.conftest import ContractClient
-
-    from simulator import create_app
-
-    app = create_app(tiny_scenario)
-    app.test_client_class = ContractClient
-    return app
-
-
-def relative(url: str) -> str:
-    parts = urlsplit(url)
-    return parts.path + ("?" + parts.query if parts.query else "")
+    return contract_app(tiny_scenario)
 
 
 def get(client, url: str, status: int = 200):

@@ -7,11 +7,12 @@ BATCH-003 from 20:00, still open (Tank1, Tank2).
 """
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import pytest
 
 from simulator import webid
+
+from tests.conftest import contract_app
+from tests.conftest import relative
 
 OPEN_END = "9999-12-31T23:59:59Z"
 
@@ -19,18 +20,7 @@ OPEN_END = "9999-12-31T23:59:59Z"
 @pytest.fixture(scope="module")
 def app(tiny_scenario):
     """One app for the module (its tests only read); `client` still checks every response."""
-    from tests.conftest import ContractClient
-
-    from simulator import create_app
-
-    app = create_app(tiny_scenario)
-    app.test_client_class = ContractClient
-    return app
-
-
-def relative(url: str) -> str:
-    parts = urlsplit(url)
-    return parts.path + ("?" + parts.query if parts.query else "")
+    return contract_app(tiny_scenario)
 
 
 @pytest.fixture(scope="module")
@@ -139,12 +129,7 @@ def test_frame_web_id_forms_and_unknown_frames(client, tree):
 
 
 def test_scheduled_frames_of_the_default_scenario(default_scenario):
-    from tests.conftest import ContractClient
-
-    from simulator import create_app
-
-    app = create_app(default_scenario, now="2026-11-25T00:00:00Z")
-    app.test_client_class = ContractClient
+    app = contract_app(default_scenario, now="2026-11-25T00:00:00Z")
     client = app.test_client()
     db = app.extensions["pisim"].catalog.asset_servers[0].databases[0]
     url = f"/piwebapi/assetdatabases/{db.web_id()}/eventframes?startTime=*-10d&templateName=BatchRun&maxCount=1000"
@@ -172,9 +157,6 @@ def test_a_closed_frames_point_attribute_reads_at_the_frames_end(tiny_scenario):
     an open frame's are the current ones; recorded values default to the frame's time range."""
     from dataclasses import replace
 
-    from tests.conftest import ContractClient
-
-    from simulator import create_app
     from simulator.scenario.model import AttributeTemplate
 
     db = tiny_scenario.asset_servers[0].databases[0]
@@ -182,8 +164,7 @@ def test_a_closed_frames_point_attribute_reads_at_the_frames_end(tiny_scenario):
     temperature = AttributeTemplate(name="Temperature", type="Single", units="degC", pi_point="TINY.FLOAT32")
     db = replace(db, event_frame_templates=(replace(template, attributes=(*template.attributes, temperature)),))
     scenario = replace(tiny_scenario, asset_servers=(replace(tiny_scenario.asset_servers[0], databases=(db,)),))
-    app = create_app(scenario)
-    app.test_client_class = ContractClient
+    app = contract_app(scenario)
     client = app.test_client()
     frames = {f.name: f for f in app.extensions["pisim"].catalog.asset_servers[0].databases[0].event_frames.explicit}
     point = app.extensions["pisim"].catalog.data_servers[0].by_name["tiny.float32"].web_id()

@@ -10,6 +10,9 @@ import pytest
 
 from simulator import webid
 
+from tests.conftest import contract_app
+from tests.conftest import relative
+
 TAGS = ["TINY.FLOAT32", "TINY.FLOAT64", "TINY.INT32", "TINY.DIGITAL", "TINY.STRING", "TINY.STEP",
         "TINY.SUBSECOND", "TINY.GAP"]
 
@@ -17,24 +20,13 @@ TAGS = ["TINY.FLOAT32", "TINY.FLOAT64", "TINY.INT32", "TINY.DIGITAL", "TINY.STRI
 @pytest.fixture(scope="module")
 def app(tiny_scenario):
     """One app for the module (its tests only read); `client` still checks every response."""
-    from tests.conftest import ContractClient
-
-    from simulator import create_app
-
-    app = create_app(tiny_scenario)
-    app.test_client_class = ContractClient
-    return app
+    return contract_app(tiny_scenario)
 
 
 @pytest.fixture()
 def server(client) -> dict:
     [found] = client.get("/piwebapi/dataservers").get_json()["Items"]
     return found
-
-
-def relative(url: str) -> str:
-    parts = urlsplit(url)
-    return parts.path + ("?" + parts.query if parts.query else "")
 
 
 # -- home and system -----------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ from simulator.archive import Boundary
 from simulator.scenario.model import TICKS_PER_DAY
 from simulator.scenario.model import TICKS_PER_SECOND
 
+from tests.conftest import contract_app
+
 NOW = pitime.parse_time("2026-11-25T00:00:00Z", now=0)
 HOUR = 3600 * TICKS_PER_SECOND
 DAY_START = NOW - TICKS_PER_DAY
@@ -19,30 +21,11 @@ DAY_START = NOW - TICKS_PER_DAY
 @pytest.fixture(scope="module")
 def app(tiny_scenario):
     """One app for the module (its tests only read); `client` still checks every response."""
-    from tests.conftest import ContractClient
-
-    from simulator import create_app
-
-    app = create_app(tiny_scenario)
-    app.test_client_class = ContractClient
-    return app
+    return contract_app(tiny_scenario)
 
 
 def t(text: str) -> int:
     return pitime.parse_time(text, now=NOW)
-
-
-@pytest.fixture(scope="module")
-def sim(tiny_scenario):
-    from simulator.backend import Simulator
-    from simulator.settings import Settings
-
-    return Simulator(tiny_scenario, Settings())
-
-
-@pytest.fixture(scope="module")
-def ids(sim):
-    return {p.name: p.web_id() for p in sim.catalog.data_servers[0].points}
 
 
 def archive(sim, tag):

@@ -6,6 +6,8 @@ import pytest
 
 from simulator import webid
 
+from tests.conftest import contract_app
+
 TAGS = ("TINY.FLOAT32", "TINY.DIGITAL", "TINY.STRING")
 READS = {"recorded": "startTime=2026-11-24T10:00:00Z&endTime=2026-11-24T11:00:00Z",
          "interpolated": "startTime=2026-11-24T10:00:00Z&endTime=2026-11-24T11:00:00Z&interval=7m",
@@ -18,26 +20,7 @@ READS = {"recorded": "startTime=2026-11-24T10:00:00Z&endTime=2026-11-24T11:00:00
 @pytest.fixture(scope="module")
 def app(tiny_scenario):
     """One app for the module (its tests only read); `client` still checks every response."""
-    from tests.conftest import ContractClient
-
-    from simulator import create_app
-
-    app = create_app(tiny_scenario)
-    app.test_client_class = ContractClient
-    return app
-
-
-@pytest.fixture(scope="module")
-def sim(tiny_scenario):
-    from simulator.backend import Simulator
-    from simulator.settings import Settings
-
-    return Simulator(tiny_scenario, Settings())
-
-
-@pytest.fixture(scope="module")
-def ids(sim):
-    return {p.name: p.web_id() for p in sim.catalog.data_servers[0].points}
+    return contract_app(tiny_scenario)
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,8 @@ from simulator import pitime
 from simulator.scenario.model import TICKS_PER_DAY
 from simulator.scenario.model import TICKS_PER_SECOND
 
+from tests.conftest import contract_app
+
 NOW = pitime.parse_time("2026-11-25T00:00:00Z", now=0)
 HOLD = 10 * 60 * TICKS_PER_SECOND
 NO_DATA = 248
@@ -26,13 +28,7 @@ REL = 1e-9
 @pytest.fixture(scope="module")
 def app(tiny_scenario):
     """One app for the module (its tests only read); `client` still checks every response."""
-    from tests.conftest import ContractClient
-
-    from simulator import create_app
-
-    app = create_app(tiny_scenario)
-    app.test_client_class = ContractClient
-    return app
+    return contract_app(tiny_scenario)
 
 
 def t(text: str) -> int:
@@ -83,19 +79,6 @@ class Point:
             return Event(x, p.value, -1, p.questionable)
         value = p.value + (n.value - p.value) * (x - p.t) / (n.t - p.t)
         return Event(x, value, -1, p.questionable or n.questionable)
-
-
-@pytest.fixture(scope="module")
-def sim(tiny_scenario):
-    from simulator.backend import Simulator
-    from simulator.settings import Settings
-
-    return Simulator(tiny_scenario, Settings())
-
-
-@pytest.fixture(scope="module")
-def web_ids(sim):
-    return {p.name: p.web_id() for p in sim.catalog.data_servers[0].points}
 
 
 def load(sim, tag: str, a: int, b: int) -> Point:
@@ -228,31 +211,31 @@ WINDOWS = [
 @pytest.mark.parametrize(("tag", "start", "end"), WINDOWS)
 @pytest.mark.parametrize("basis", ["TimeWeighted", "EventWeighted"])
 @pytest.mark.parametrize("duration", [None, "1h", "17m"])
-def test_summaries_match_the_brute_force(client, sim, web_ids, tag, start, end, basis, duration):
+def test_summaries_match_the_brute_force(client, sim, ids, tag, start, end, basis, duration):
     a, b = t(start), t(end)
     point = load(sim, tag, a, b)
     query = f"startTime={start}&endTime={end}&summaryType=All&calculationBasis={basis}"
     if duration:
         query += f"&summaryDuration={duration}"
-    response = client.get(f"/piwebapi/streams/{web_ids[tag]}/summary?{query}")
+    response = client.get(f"/piwebapi/streams/{ids[tag]}/summary?{query}")
     assert response.status_code == 200, response.get_json()
     span = None if duration is None else pitime.parse_interval(duration).approx_ticks
     check_summaries(response.get_json(), expected_summaries(point, a, b, span, basis))
 
 
 @pytest.mark.parametrize("time_type", ["EarliestTime", "MostRecentTime", "Auto"])
-def test_summary_time_types_stamp_as_documented(client, sim, web_ids, time_type):
+def test_summary_time_types_stamp_as_documented(client, sim, ids, time_type):
     tag, start, end = WINDOWS[0]
     a, b = t(start), t(end)
     point = load(sim, tag, a, b)
-    response = client.get(f"/piwebapi/streams/{web_ids[tag]}/summary?startTime={start}&endTime={end}"
+    response = client.get(f"/piwebapi/streams/{ids[tag]}/summary?startTime={start}&endTime={end}"
                           f"&summaryType=All&summaryDuration=2h&timeType={time_type}")
     expected = expected_summaries(point, a, b, 2 * 3600 * TICKS_PER_SECOND, "TimeWeighted", time_type)
     check_summaries(response.get_json(), expected)
 
 
-def test_summary_types_are_returned_in_the_order_asked(client, web_ids):
-    url = (f"/piwebapi/streams/{web_ids['TINY.STEP']}/summary?startTime=2026-11-24T00:00:00Z"
+def test_summary_types_are_returned_in_the_order_asked(client, ids):
+    url = (f"/piwebapi/streams/{ids['TINY.STEP']}/summary?startTime=2026-11-24T00:00:00Z"
            "&endTime=2026-11-24T06:00:00Z&summaryType=Maximum&summarytype=count&SummaryType=Minimum")
     body = client.get(url).get_json()
     assert [item["Type"] for item in body["Items"]] == ["Maximum", "Count", "Minimum"]
@@ -260,9 +243,9 @@ def test_summary_types_are_returned_in_the_order_asked(client, web_ids):
     assert [item["Value"]["Value"] for item in body["Items"]] == [60.0, 37.0, 40.0]
 
 
-def test_default_summary_is_the_total_over_the_last_day(client, sim, web_ids):
+def test_default_summary_is_the_total_over_the_last_day(client, sim, ids):
     point = load(sim, "TINY.STEP", NOW - TICKS_PER_DAY, NOW)
-    body = client.get(f"/piwebapi/streams/{web_ids['TINY.STEP']}/summary").get_json()
+    body = client.get(f"/piwebapi/streams/{ids['TINY.STEP']}/summary").get_json()
     [(kind, value, stamp)] = [x for x in expected_summaries(point, NOW - TICKS_PER_DAY, NOW, None, "TimeWeighted")
                               if x[0] == "Total"]
     assert [item["Type"] for item in body["Items"]] == ["Total"]
@@ -270,10 +253,10 @@ def test_default_summary_is_the_total_over_the_last_day(client, sim, web_ids):
     assert body["Items"][0]["Value"]["Value"] == pytest.approx(50.0, rel=0.01)  # square wave 40/60: a day of ~50
 
 
-def test_non_numeric_streams_summarise_count_and_percent_good_only(client, sim, web_ids):
+def test_non_numeric_streams_summarise_count_and_percent_good_only(client, sim, ids):
     start, end = "2026-11-24T00:00:00Z", "2026-11-24T12:00:00Z"
     point = load(sim, "TINY.DIGITAL", t(start), t(end))
-    body = client.get(f"/piwebapi/streams/{web_ids['TINY.DIGITAL']}/summary?startTime={start}&endTime={end}"
+    body = client.get(f"/piwebapi/streams/{ids['TINY.DIGITAL']}/summary?startTime={start}&endTime={end}"
                       "&summaryType=Count&summaryType=PercentGood&summaryType=Average&calculationBasis=EventWeighted"
                       ).get_json()
     count = sum(1 for e in point.events if t(start) <= e.t <= t(end))
@@ -293,11 +276,11 @@ INTERPOLATED = [
 
 
 @pytest.mark.parametrize(("tag", "start", "end", "interval"), INTERPOLATED)
-def test_interpolated_values_are_linear_between_neighbours(client, sim, web_ids, tag, start, end, interval):
+def test_interpolated_values_are_linear_between_neighbours(client, sim, ids, tag, start, end, interval):
     a, b = t(start), t(end)
     point = load(sim, tag, a, b)
     step = pitime.parse_interval(interval).approx_ticks
-    body = client.get(f"/piwebapi/streams/{web_ids[tag]}/interpolated?startTime={start}&endTime={end}"
+    body = client.get(f"/piwebapi/streams/{ids[tag]}/interpolated?startTime={start}&endTime={end}"
                       f"&interval={interval}").get_json()
     times = list(range(a, b + 1, step))
     assert [item["Timestamp"] for item in body["Items"]] == [pitime.format_time(x) for x in times]
@@ -315,7 +298,7 @@ def test_interpolated_values_are_linear_between_neighbours(client, sim, web_ids,
         assert item["Questionable"] is want.questionable
 
 
-def test_interpolated_by_hand(client, sim, web_ids):
+def test_interpolated_by_hand(client, sim, ids):
     """One value worked out by hand from its two neighbours."""
     point = load(sim, "TINY.FLOAT64", t("2026-11-24T12:00:00Z"), t("2026-11-24T12:01:00Z"))
     x = t("2026-11-24T12:00:31.25Z")
@@ -323,11 +306,11 @@ def test_interpolated_by_hand(client, sim, web_ids):
     after = min((e for e in point.events if e.t > x), key=lambda e: e.t)
     assert before.good and after.good and before.t < x < after.t
     fraction = (x - before.t) / (after.t - before.t)
-    body = client.get(f"/piwebapi/streams/{web_ids['TINY.FLOAT64']}/interpolatedattimes"
+    body = client.get(f"/piwebapi/streams/{ids['TINY.FLOAT64']}/interpolatedattimes"
                       "?time=2026-11-24T12:00:31.25Z").get_json()
     assert body["Items"][0]["Value"] == pytest.approx(before.value * (1 - fraction) + after.value * fraction,
                                                       rel=1e-12)
-    value = client.get(f"/piwebapi/streams/{web_ids['TINY.FLOAT64']}/value?time=2026-11-24T12:00:31.25Z").get_json()
+    value = client.get(f"/piwebapi/streams/{ids['TINY.FLOAT64']}/value?time=2026-11-24T12:00:31.25Z").get_json()
     assert value["Value"] == body["Items"][0]["Value"] and value["Timestamp"] == "2026-11-24T12:00:31.25Z"
 
 
@@ -341,11 +324,11 @@ PLOTS = [("TINY.FLOAT64", "2026-11-24T00:00:00Z", "2026-11-24T12:00:00Z", 24),
 
 
 @pytest.mark.parametrize(("tag", "start", "end", "intervals"), PLOTS)
-def test_plot_keeps_at_most_five_values_per_interval_with_min_and_max(client, sim, web_ids, tag, start, end,
+def test_plot_keeps_at_most_five_values_per_interval_with_min_and_max(client, sim, ids, tag, start, end,
                                                                      intervals):
     a, b = t(start), t(end)
     point = load(sim, tag, a, b)
-    body = client.get(f"/piwebapi/streams/{web_ids[tag]}/plot?startTime={start}&endTime={end}"
+    body = client.get(f"/piwebapi/streams/{ids[tag]}/plot?startTime={start}&endTime={end}"
                       f"&intervals={intervals}").get_json()
     width = -(-(b - a) // intervals)
     recorded = [e for e in point.events if a <= e.t <= b]
@@ -387,8 +370,8 @@ def _same(event: Event, plotted: tuple) -> bool:
     return value == event.state if not good else value == pytest.approx(event.value, rel=1e-6)
 
 
-def test_plot_of_a_flat_run_is_its_first_and_last(client, web_ids):
-    body = client.get(f"/piwebapi/streams/{web_ids['TINY.STEP']}/plot?startTime=2026-11-24T00:05:00Z"
+def test_plot_of_a_flat_run_is_its_first_and_last(client, ids):
+    body = client.get(f"/piwebapi/streams/{ids['TINY.STEP']}/plot?startTime=2026-11-24T00:05:00Z"
                       "&endTime=2026-11-24T00:55:00Z&intervals=1").get_json()
     stamps = [item["Timestamp"] for item in body["Items"]]
     assert stamps[0] == "2026-11-24T00:10:00Z" and stamps[-1] == "2026-11-24T00:50:00Z"
