@@ -24,12 +24,13 @@ from ..context import parse_server_time
 from ..convert import StreamInfo
 from ..convert import value_rows
 from ..discovery import PointInfo
-from ..errors import ConnectorError
 from ..paging import format_ns
 from ..tables import InterpolatedValues
 from ..tables import SummaryValues
 from ..wire import STREAM_SET
-from .reconcile import reconcile
+from .reconcile import NO_CURSOR
+from .reconcile import widen
+from .reconcile import write_batch
 
 MAX_URL_WEB_IDS = 200
 VALUE_FIELDS = "Items.WebId;Items.UnitsAbbreviation;Items.WebException;Items.Items"
@@ -57,7 +58,7 @@ def _run(ctx: RunContext, points: list[PointInfo], table, step_text: str, start_
     for point in points:
         cursor = cursors.get(point.web_id)
         start = default_ns if cursor is None else max(0, cursor.cursor_ns - lookback_ns) // step_ns * step_ns
-        batch.bounds[point.web_id] = 2**62 if dirty else start if cursor is None else cursor.cursor_ns
+        batch.bounds[point.web_id] = NO_CURSOR if dirty else start if cursor is None else cursor.cursor_ns
         if start < end_ns:
             by_start.setdefault(start, []).append(point)
     limit = ctx.config.source.max_items_per_call
@@ -108,31 +109,20 @@ class _Batch:
         for point in group:
             hi = min(b, self.bounds[point.web_id])
             if a < hi:
-                known = self.spans.get(point.web_id)
-                self.spans[point.web_id] = (a, hi) if known is None else (min(known[0], a), max(known[1], hi))
+                widen(self.spans, point.web_id, a, hi)
             self.cursors[point.web_id] = b
 
     def flush(self, ctx: RunContext) -> None:
         if not self.cursors:
             return
-        sink, table = ctx.sink, self.table
-        version = sink.version(table)
-        metadata = {"pi-connector.run_id": ctx.run_id}
+        older, newer = self.table.schema.empty_table(), []
         if self.parts:
             data = pa.concat_tables(self.parts)
-            names = list(self.bounds)
             bound = pc.take(pa.array(list(self.bounds.values()), pa.int64()),
-                            pc.index_in(data.column("web_id"), value_set=pa.array(names, pa.string())))
-            older = pc.less(data.column(table.cursor_field), bound)
-            changes = reconcile(sink, table, data.filter(older), self.spans)
-            if changes.update.num_rows:
-                version = sink.merge(table, changes.update, metadata=metadata)
-            appends = [part for part in (changes.insert, data.filter(pc.invert(older))) if part.num_rows]
-            if appends:
-                version = sink.append(table, pa.concat_tables(appends), metadata=metadata)
-        if version is None:
-            raise ConnectorError(f"table {table.name}: no version after writing")
-        ctx.checkpoints.commit(table, self.cursors, version, ctx.run_id)
+                            pc.index_in(data.column("web_id"), value_set=pa.array(list(self.bounds), pa.string())))
+            before = pc.less(data.column(self.table.cursor_field), bound)
+            older, newer = data.filter(before), [data.filter(pc.invert(before))]
+        write_batch(ctx, self.table, older, self.spans, newer, self.cursors, delete_gone=False)
         self.parts, self.spans, self.cursors, self.rows = [], {}, {}, 0
 
 

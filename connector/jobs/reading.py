@@ -32,14 +32,14 @@ PROCESS_THRESHOLD = 2_000  # tags; below it threads are cheaper than starting pr
 
 @dataclass(frozen=True)
 class WindowTask:
-    """Read [start_ns, end_ns) of these tags; rows older than merge_before[i] may already exist."""
+    """Read [start_ns, end_ns) of these tags; rows older than held_before[i] may already exist."""
 
     group: int
     points: tuple[PointInfo, ...]
     start_ns: int
     end_ns: int
     max_count: int
-    merge_before: tuple[int, ...]
+    held_before: tuple[int, ...]
     run_id: str
     ingested_at_us: int
 
@@ -49,8 +49,8 @@ class WindowResult:
     group: int
     end_ns: int
     read: list[str]  # web_ids read completely up to end_ns
-    merge: pa.Table | None
-    append: pa.Table | None
+    older: pa.Table | None  # rows before their tag's held_before: compared with the table
+    newer: pa.Table | None  # rows that cannot be held yet: appended
     values: int
     skipped: list[tuple[PointInfo, str]]
     densest: int
@@ -63,7 +63,7 @@ def read_window(client: PIClient, config: ConnectorConfig, task: WindowTask) -> 
                             method=config.recorded.method, web_id_type=config.source.web_id_type)
     reads = reader.read([p.web_id for p in task.points], task.start_ns, task.end_ns, task.max_count)
     streams, thresholds, skipped, read, densest, reread = [], [], [], [], 0, {}
-    for point, bound in zip(task.points, task.merge_before):
+    for point, bound in zip(task.points, task.held_before):
         result = reads[point.web_id]
         if result.error is not None:
             skipped.append((point, str(result.error)))
@@ -76,14 +76,14 @@ def read_window(client: PIClient, config: ConnectorConfig, task: WindowTask) -> 
             streams.append((StreamInfo(point.web_id, point.name, result.units or point.engineering_units),
                             result.items))
             thresholds.append(bound)
-    merge, append = _split(streams, thresholds, task)
-    values = sum(t.num_rows for t in (merge, append) if t is not None)
-    return WindowResult(task.group, task.end_ns, read, merge, append, values, skipped, densest, reread)
+    older, newer = _split(streams, thresholds, task)
+    values = sum(t.num_rows for t in (older, newer) if t is not None)
+    return WindowResult(task.group, task.end_ns, read, older, newer, values, skipped, densest, reread)
 
 
 def _split(streams: list, thresholds: list[int], task: WindowTask) -> tuple[pa.Table | None, pa.Table | None]:
     """The window's rows: those that may already be in the table (older than their tag's cursor,
-    to MERGE) and those that cannot be (to append)."""
+    to compare with it) and those that cannot be (to append)."""
     if not streams:
         return None, None
     rows = recorded_rows(streams, RecordedValues.schema, run_id=task.run_id, ingested_at_us=task.ingested_at_us)

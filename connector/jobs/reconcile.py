@@ -1,4 +1,5 @@
-"""connector.jobs.reconcile: what a window read again changes in a value table.
+"""connector.jobs.reconcile: what a window read again changes in a value table, and how a batch of
+windows is written.
 
 A window read again (the lookback before each tag's cursor, or the first window of a table left
 dirty by a crash) is the archive's whole truth for its tags and span. Compared in Arrow with the
@@ -17,8 +18,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..context import NS
+from ..errors import ConnectorError
 
 AUDIT = ("ingested_at", "run_id")
+NO_CURSOR = 2**62  # a bound no row reaches: every row read may be held already (a dirty table)
 
 
 @dataclass
@@ -50,6 +53,43 @@ def reconcile(sink, table, rows: pa.Table, reread: dict[str, tuple[int, int]]) -
         differs = pc.or_(differs, _differ(both.column(name), both.column(name + "__held")))
     update = both.filter(differs).select(table.schema.names)
     return Changes(_typed(insert, table), _typed(update, table), _typed(delete, table))
+
+
+def widen(spans: dict[str, tuple[int, int]], web_id: str, lo: int, hi: int) -> None:
+    """Add [lo, hi) to a tag's span read again (a tag's windows are consecutive: one span)."""
+    known = spans.get(web_id)
+    spans[web_id] = (lo, hi) if known is None else (min(known[0], lo), max(known[1], hi))
+
+
+def write_batch(ctx, table, older: pa.Table, spans: dict[str, tuple[int, int]], newer: list[pa.Table],
+                cursors: dict[str, int], *, delete_gone: bool, unique_keys: bool = False) -> None:
+    """Write what a batch of windows read, then commit its cursors (only after the data).
+
+    `older` (rows that may be held already) is compared with the table over `spans`: new keys are
+    appended with `newer`, changed rows MERGEd, and with `delete_gone` the rows the new read lacks
+    are deleted by the same MERGE (logged as `values_removed`). `unique_keys`: the appended keys
+    are unique by construction (no duplicate check)."""
+    sink = ctx.sink
+    version = sink.version(table)
+    metadata = {"pi-connector.run_id": ctx.run_id}
+    appends = [part for part in newer if part.num_rows]
+    if older.num_rows or spans:
+        changes = reconcile(sink, table, older, spans)
+        gone = changes.delete if delete_gone else table.schema.empty_table()
+        if gone.num_rows:
+            ctx.log("values_removed", level="warning", table=table.name, rows=gone.num_rows,
+                    message=f"{gone.num_rows} row(s) the archive no longer holds, in the re-read "
+                            f"windows of {len(set(gone.column('web_id').to_pylist()))} tag(s)")
+        if changes.update.num_rows or gone.num_rows:
+            version = sink.merge(table, changes.update, delete=gone, metadata=metadata)
+        if changes.insert.num_rows:
+            appends.insert(0, changes.insert)  # keys the table does not hold: appended, not MERGEd
+    if appends:
+        version = sink.append(table, pa.concat_tables(appends), metadata=metadata, unique_keys=unique_keys)
+    if cursors:
+        if version is None:
+            raise ConnectorError(f"table {table.name}: no version after writing")
+        ctx.checkpoints.commit(table, cursors, version, ctx.run_id)
 
 
 def _held(sink, table, reread: dict[str, tuple[int, int]]) -> pa.Table:

@@ -22,10 +22,11 @@ from ..context import NS
 from ..context import RunContext
 from ..context import TableReport
 from ..discovery import PointInfo
-from ..errors import ConnectorError
 from ..tables import RecordedValues
 from .reading import Readers
-from .reconcile import reconcile
+from .reconcile import NO_CURSOR
+from .reconcile import widen
+from .reconcile import write_batch
 from .reading import WindowResult
 from .reading import WindowTask
 
@@ -37,7 +38,7 @@ MAX_URL_WEB_IDS = 200
 class _Group:
     points: list[PointInfo]
     start_ns: int
-    merge_before: dict[str, int]  # web_id -> rows older than this may exist already
+    held_before: dict[str, int]  # web_id -> rows older than this may exist already
     width: int = INITIAL_WINDOW_NS
 
 
@@ -45,22 +46,21 @@ class _Group:
 class _Pending:
     """Rows read but not yet written, and the cursors they will move."""
 
-    merge: list[pa.Table] = field(default_factory=list)
-    append: list[pa.Table] = field(default_factory=list)
+    older: list[pa.Table] = field(default_factory=list)
+    newer: list[pa.Table] = field(default_factory=list)
     cursors: dict[str, int] = field(default_factory=dict)
     reread: dict[str, tuple[int, int]] = field(default_factory=dict)  # web_id -> [lo, hi) read again
     rows: int = 0
 
     def add(self, result: WindowResult) -> None:
-        for part, bucket in ((result.merge, self.merge), (result.append, self.append)):
+        for part, bucket in ((result.older, self.older), (result.newer, self.newer)):
             if part is not None and part.num_rows:
                 bucket.append(part)
                 self.rows += part.num_rows
         for web_id in result.read:
             self.cursors[web_id] = result.end_ns
-        for web_id, (lo, hi) in result.reread.items():  # a tag's windows are consecutive: one span
-            known = self.reread.get(web_id)
-            self.reread[web_id] = (lo, hi) if known is None else (min(known[0], lo), max(known[1], hi))
+        for web_id, (lo, hi) in result.reread.items():
+            widen(self.reread, web_id, lo, hi)
 
 
 class RecordedJob:
@@ -87,29 +87,29 @@ class RecordedJob:
         cursors = checkpoints.load(self.table)
         dirty = checkpoints.is_dirty(self.table)
         by_start: dict[int, list[PointInfo]] = {}
-        merge_before: dict[str, int] = {}
+        held_before: dict[str, int] = {}
         for point in self.points:
             cursor = cursors.get(point.web_id)
             if cursor is None:
                 start = self.default_start_ns
-                merge_before[point.web_id] = 2**62 if dirty else start
+                held_before[point.web_id] = NO_CURSOR if dirty else start
             else:
                 start = max(0, cursor.cursor_ns - self.lookback_ns)
-                merge_before[point.web_id] = 2**62 if dirty else cursor.cursor_ns
+                held_before[point.web_id] = NO_CURSOR if dirty else cursor.cursor_ns
             if start < self.end_ns:
                 by_start.setdefault(start, []).append(point)
         groups = []
         for start, members in sorted(by_start.items()):
             for i in range(0, len(members), self.group_size):
                 chunk = members[i:i + self.group_size]
-                groups.append(_Group(chunk, start, {p.web_id: merge_before[p.web_id] for p in chunk},
+                groups.append(_Group(chunk, start, {p.web_id: held_before[p.web_id] for p in chunk},
                                      min(INITIAL_WINDOW_NS, self.end_ns - start)))
         return groups
 
     def _task(self, number: int, group: _Group) -> WindowTask:
         end = min(self.end_ns, group.start_ns + max(group.width, NS))
         return WindowTask(number, tuple(group.points), group.start_ns, end, self.max_count,
-                          tuple(group.merge_before[p.web_id] for p in group.points), self.ctx.run_id,
+                          tuple(group.held_before[p.web_id] for p in group.points), self.ctx.run_id,
                           self.ctx.ingested_at_us)
 
     def _advance(self, group: _Group, result: WindowResult) -> bool:
@@ -173,26 +173,7 @@ class RecordedJob:
         self.ctx.progress.advance(self.table.name, values=result.values)
 
     def _flush(self, pending: _Pending) -> None:
-        sink = self.ctx.sink
-        version = sink.version(self.table)
-        metadata = {"pi-connector.run_id": self.ctx.run_id}
-        appends = list(pending.append)
-        if pending.merge or pending.reread:
-            rows = pa.concat_tables(pending.merge) if pending.merge else self.table.schema.empty_table()
-            changes = reconcile(sink, self.table, rows, pending.reread)
-            gone = changes.delete
-            if gone.num_rows:
-                self.ctx.log("values_removed", level="warning", table=self.table.name, rows=gone.num_rows,
-                             message=f"{gone.num_rows} row(s) the archive no longer holds, in the re-read "
-                                     f"windows of {len(set(gone.column('web_id').to_pylist()))} tag(s)")
-            if changes.update.num_rows or gone.num_rows:
-                version = sink.merge(self.table, changes.update, delete=gone, metadata=metadata)
-            if changes.insert.num_rows:
-                appends.insert(0, changes.insert)  # keys the table does not hold: appended, not MERGEd
-        if appends:
-            # keys are unique by construction: a window holds every event of its timestamps, numbered
-            version = sink.append(self.table, pa.concat_tables(appends), metadata=metadata, unique_keys=True)
-        if pending.cursors:
-            if version is None:
-                raise ConnectorError(f"table {self.table.name}: no version after writing")
-            self.ctx.checkpoints.commit(self.table, pending.cursors, version, self.ctx.run_id)
+        older = pa.concat_tables(pending.older) if pending.older else self.table.schema.empty_table()
+        # keys are unique by construction: a window holds every event of its timestamps, numbered
+        write_batch(self.ctx, self.table, older, pending.reread, pending.newer, pending.cursors,
+                    delete_gone=True, unique_keys=True)
