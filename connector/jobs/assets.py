@@ -17,6 +17,7 @@ ELEMENT_FIELDS = "Items.WebId;Items.Id;Items.Name;Items.Description;Items.Path;I
 ATTRIBUTE_FIELDS = "Items.WebId;Items.Id;Items.Name;Items.Description;Items.Path;Items.Type;" \
                    "Items.DefaultUnitsNameAbbreviation;Items.DataReferencePlugIn;Items.ConfigString;Items.CategoryNames"
 BATCH_SIZE = 100
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 def databases(ctx: RunContext, wanted: tuple[str, ...]) -> list[dict]:
@@ -108,7 +109,7 @@ def write_af(ctx: RunContext) -> dict[str, TableReport]:
     elements_read = {row["web_id"] for row in element_rows} - unread
     owners = elements_read | {row["web_id"] for row in gone_elements}
     gone_attributes = _gone(sink, AFAttributes, attribute_rows, lambda row: row["element_web_id"] in owners)
-    removed_at = dt.datetime.fromtimestamp(ctx.ingested_at_us / 1e6, dt.timezone.utc)
+    removed_at = EPOCH + dt.timedelta(microseconds=ctx.ingested_at_us)  # the run's ingested_at, exactly
     reports = {}
     for table, rows, gone in ((AFElements, element_rows, gone_elements),
                               (AFAttributes, attribute_rows, gone_attributes)):

@@ -12,6 +12,7 @@ and the file holding the newest rows grows with the day.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -48,9 +49,7 @@ def reconcile(sink, table, rows: pa.Table, reread: dict[str, tuple[int, int]]) -
     delete = held.join(rows.select(keys), keys, join_type="left anti")
     both = rows.join(held, keys, join_type="inner", right_suffix="__held")
     compared = [name for name in table.schema.names if name not in keys and name not in AUDIT]
-    differs = pa.array([False] * both.num_rows, pa.bool_())
-    for name in compared:
-        differs = pc.or_(differs, _differ(both.column(name), both.column(name + "__held")))
+    differs = functools.reduce(pc.or_, (_differ(both.column(name), both.column(name + "__held")) for name in compared))
     update = both.filter(differs).select(table.schema.names)
     return Changes(_typed(insert, table), _typed(update, table), _typed(delete, table))
 
