@@ -65,13 +65,6 @@ def new_dict(items: Iterable | Mapping = (), *, like: MarkedDict | None = None,
     return out
 
 
-def new_list(items: Iterable = (), marks: list[Mark] | None = None, *, mark: Mark = (0, 0)) -> MarkedList:
-    out = MarkedList(items)
-    out.mark = mark
-    out.item_marks = marks if marks is not None else [mark] * len(out)
-    return out
-
-
 # --------------------------------------------------------------------------------------------------
 # the YAML loader
 

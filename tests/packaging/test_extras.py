@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -28,9 +29,12 @@ pytestmark = pytest.mark.slow
 def connector_venv(tmp_path_factory) -> Path:
     """A virtualenv holding only pi-lakehouse[connector], built from this checkout (not editable)."""
     home = tmp_path_factory.mktemp("connector-venv")
+    source = tmp_path_factory.mktemp("source") / "pi-lakehouse"  # pip builds in the tree: not in ours
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "*.egg-info", "lakehouse", "__pycache__", ".pytest_cache", ".bench"))
     venv.create(home, with_pip=True)
     python = home / "bin" / "python"
-    install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", f"{ROOT}[connector]"],
+    install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", f"{source}[connector]"],
                              capture_output=True, text=True, timeout=900)
     assert install.returncode == 0, install.stderr[-3000:]
     return home
