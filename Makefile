@@ -10,6 +10,8 @@ WORKERS  ?= 1
 THREADS  ?= 8
 CONFIG   ?= demo/connector.yaml
 PYTEST_ARGS ?=
+# demo, bench and cassettes pin the (otherwise moving) clock so every run is the same; simulate does not
+PINNED_NOW ?= 2026-11-25T00:00:00Z
 
 .PHONY: install simulate demo test fuzz bench cassettes docs clean
 
@@ -23,13 +25,14 @@ $(STAMP): setup.cfg pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-## simulate: serve a scenario with gunicorn (SCENARIO=default|large|qa-...|path.yaml, HOST, PORT, WORKERS, THREADS)
+## simulate: serve a scenario with gunicorn (SCENARIO=default|large|qa-...|path.yaml, HOST, PORT, WORKERS, THREADS);
+##           the clock follows the wall clock (pin it with PISIM_NOW=..., speed it up with PISIM_CLOCK_SPEED=N)
 simulate: install
 	$(BIN)/pi-sim serve --scenario $(SCENARIO) --host $(HOST) --port $(PORT) --workers $(WORKERS) --threads $(THREADS)
 
 ## demo: the main job: simulator + connector into ./lakehouse, then a summary of what landed
 demo: install
-	$(BIN)/python -m demo.run --config $(CONFIG)
+	PISIM_NOW=$(PINNED_NOW) $(BIN)/python -m demo.run --config $(CONFIG)
 
 ## test: flake8, then the whole suite (starts its own simulators on free loopback ports)
 test: install
@@ -42,11 +45,11 @@ fuzz: install
 
 ## bench: throughput figures for the simulator and the connector
 bench: install
-	$(BIN)/python -m bench.run
+	PISIM_NOW=$(PINNED_NOW) $(BIN)/python -m bench.run
 
 ## cassettes: re-record the vcrpy cassettes from the simulator
 cassettes: install
-	$(BIN)/python -m pytest -q tests/connector/test_cassettes.py --record-mode=rewrite
+	PISIM_NOW=$(PINNED_NOW) $(BIN)/python -m pytest -q tests/connector/test_cassettes.py --record-mode=rewrite
 
 clean:
 	rm -rf $(VENV) lakehouse .pytest_cache .hypothesis .bench

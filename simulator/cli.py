@@ -31,17 +31,24 @@ def _fail(error: Exception, code: int = 2) -> None:
               help="gunicorn worker processes (default 1; the mock's state lives in each one).")
 @click.option("--threads", "-t", type=int, default=None, envvar="PISIM_THREADS",
               help="Threads per worker (default 1): requests served side by side in one process.")
-@click.option("--now", default=None, envvar="PISIM_NOW", help="Freeze the clock at this time (ISO 8601).")
+@click.option("--now", default=None, envvar="PISIM_NOW",
+              help="Pin the clock at this time (ISO 8601 or PI time such as '*-1d' or 't'). "
+                   "Default: the scenario's clock.now, else the wall clock (moving).")
+@click.option("--clock-speed", type=float, default=None, envvar="PISIM_CLOCK_SPEED",
+              help="Run the clock N times faster than real time (soak tests), from --clock-start.")
+@click.option("--clock-start", default=None, envvar="PISIM_CLOCK_START",
+              help="Where a moving clock starts (default: the scenario's clock.now, else the wall clock).")
 @click.option("--validate-responses", is_flag=True, default=None,
               help="Check every response against contracts/piwebapi.yaml (slower; for debugging).")
-def serve(scenario, host, port, workers, threads, now, validate_responses) -> None:
-    """Serve a scenario with gunicorn."""
+def serve(scenario, host, port, workers, threads, now, clock_speed, clock_start, validate_responses) -> None:
+    """Serve a scenario with gunicorn. The clock follows the wall clock unless pinned."""
     from .gunicorn_app import serve as run
     from .settings import Settings
 
     try:
         settings = Settings.load(scenario=scenario, host=host, port=port, workers=workers, threads=threads,
-                                 now=now, validate_responses=validate_responses)
+                                 now=now, clock_speed=clock_speed, clock_start=clock_start,
+                                 validate_responses=validate_responses)
         run(settings)
     except ScenarioError as error:
         _fail(error)
