@@ -14,6 +14,8 @@ from .. import pitime
 from . import model
 from .af import AfRefs
 from .af import AssetServerSchema
+from .changes import ChangeRuleSchema
+from .changes import check_rules
 from .context import CTX
 from .context import Context
 from .faults import FaultSchema
@@ -117,6 +119,7 @@ class ScenarioSchema(Base):
     data_servers = ListOf(Nest(DataServerSchema))
     asset_servers = ListOf(Nest(AssetServerSchema))
     faults = ListOf(Nest(FaultSchema))
+    changes = ListOf(Nest(ChangeRuleSchema))
     system_version = Str(non_empty=True)
     product_title = Str(non_empty=True)
     web_id_type = Choice(WEB_ID_TYPES)
@@ -229,6 +232,8 @@ def _finish(data: dict, file: str) -> model.Scenario:
         if first != index:
             af.fail(("faults", index, "name"), f"fault name {name!r} is already used by faults[{first}]")
         faults.append(model.Fault(name=name, **raw))
+    changes = tuple(data.get("changes", ()))
+    check_rules(changes, tuple(servers), problems)
     if problems:
         raise Problems(problems)
     stem = file.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
@@ -236,4 +241,4 @@ def _finish(data: dict, file: str) -> model.Scenario:
                                          "product_title", "web_id_type") if key in data}
     return model.Scenario(name=data.get("name", stem), source=file,
                           digital_sets=tuple(data.get("digital_sets", ())), data_servers=tuple(servers),
-                          asset_servers=tuple(asset_servers), faults=tuple(faults), **kwargs)
+                          asset_servers=tuple(asset_servers), faults=tuple(faults), changes=changes, **kwargs)
