@@ -228,4 +228,3 @@ def one(changes: PointChanges | None) -> tuple[list[PointChanges | None], _Table
 def reach_of(changes: PointChanges | None) -> int:
     """How long after its timestamp an event's answer may still change (0: never)."""
     return 0 if changes is None else changes.reach
-

@@ -21,7 +21,6 @@ from . import model
 from .fields import Base
 from .fields import DurationRange
 from .fields import Duration
-from .fields import ListOf
 from .fields import Nest
 from .fields import Num
 from .fields import Share
