@@ -192,3 +192,29 @@ def test_every_read_path_answers_what_the_archive_held_at_now(living, archive):
     assert summary["Items"][0]["Value"]["Value"] == int((expected.state == NO_STATE).sum())
     end_value = orjson.loads(client.get(f"/piwebapi/streams/{w}/end").get_data())
     assert end_value["Timestamp"] == pitime.format_time(int(expected.ticks[-1]))
+
+
+def test_values_as_of_prints_what_the_archive_held_then_as_ground_truth_and_the_server_say():
+    from click.testing import CliRunner
+
+    from simulator.cli import main
+    from simulator.testing import GroundTruth
+
+    truth = GroundTruth("living", now=PINNED)
+    start, end, as_of = "2026-11-24T23:00:00Z", "2026-11-25T00:00:00Z", "2026-11-24T23:58:00Z"
+    result = CliRunner().invoke(main, ["values", "LIVE.FLOW", start, end, "-s", "living", "--as-of", as_of,
+                                       "--now", PINNED])
+    assert result.exit_code == 0, result.output
+    printed = [orjson.loads(line) for line in result.stdout.splitlines()]
+    assert printed == truth.items("LIVE.FLOW", start, end, as_of=as_of)
+    assert printed != truth.items("LIVE.FLOW", start, end)  # two more minutes: late values, edits
+    assert max(row["Timestamp"] for row in printed) <= as_of
+    served = contract_app("living", now=as_of).test_client().get(
+        f"/piwebapi/streams/{truth.stream('LIVE.FLOW').source.web_id()}/recorded",
+        query_string={"startTime": start, "endTime": end, "maxCount": 100000})
+    assert orjson.loads(served.get_data())["Items"] == printed
+    for args, words in ((["values", "LIVE.FLOW", start, "-s", "living", "--start", start], "not both"),
+                        (["values", "NOPE", "-s", "living"], "no PI point named 'NOPE'"),
+                        (["values", "LIVE.FLOW", "-s", "living", "--as-of", "soon"], "'soon' is not valid")):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2 and words in result.output, result.output
