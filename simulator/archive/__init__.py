@@ -17,7 +17,7 @@ from .values import Values
 __all__ = ["Archive", "Boundary", "PointArchive", "Values"]
 
 VOCABULARY_SIZE = 64
-PURPOSES = EventSource.PURPOSES + Signal.PURPOSES + changing.PURPOSES
+PURPOSES = EventSource.PURPOSES + Signal.PURPOSES
 
 
 class Archive:
@@ -48,13 +48,14 @@ class Archive:
                 keys = self._keys[row].tolist()
             else:
                 keys = hashing.derive([point_key(self.seed, point)], PURPOSES)[0].tolist()
-            n_events, n_signal = len(EventSource.PURPOSES), len(Signal.PURPOSES)
-            events_keys, signal_keys = keys[:n_events], keys[n_events:n_events + n_signal]
+            n_events = len(EventSource.PURPOSES)
+            events_keys, signal_keys = keys[:n_events], keys[n_events:]
             signal = Signal(point, self.seed, codes, len(vocabulary), keys=signal_keys)
             spec = for_point(self.rules, point) if self.rules else None
             changes = None
-            if spec is not None and spec.any and not point.future:
-                changes = PointChanges(point, spec, keys[n_events + n_signal:], codes, len(vocabulary))
+            if spec is not None and spec.any and not point.future:  # keys only for the points that change
+                change_keys = hashing.derive([point_key(self.seed, point)], changing.PURPOSES)[0].tolist()
+                changes = PointChanges(point, spec, change_keys, codes, len(vocabulary))
             found = PointArchive(point, EventSource(point, self.seed, signal, keys=events_keys, changes=changes))
             self._points[key] = found
         return found
