@@ -80,51 +80,48 @@ class PointChanges:
 
 @dataclass
 class _Table:
-    """The per-source numbers of a set of sources (index = source), zero where a kind is absent."""
+    """The per-source numbers of a set of sources (index = source), zero where a kind is absent:
+    for "late", "edit" and "delete" the share of events picked and the [low, high] delay range."""
 
-    late: np.ndarray
-    late_lo: np.ndarray
-    late_hi: np.ndarray
-    edit: np.ndarray
-    edit_lo: np.ndarray
-    edit_hi: np.ndarray
-    delete: np.ndarray
-    delete_lo: np.ndarray
-    delete_hi: np.ndarray
+    share: dict[str, np.ndarray]
+    low: dict[str, np.ndarray]
+    high: dict[str, np.ndarray]
     keys: dict[str, np.ndarray]
     buffered: list[int]
     changed: np.ndarray  # bool: the source has changes (the others' rows pass untouched)
+
+
+_KINDS = {"late": ("late", "delay"), "edit": ("edits", "after"), "delete": ("deletions", "after")}
 
 
 def table(changes: list[PointChanges | None]) -> _Table | None:
     """The arrays `as_of` reads for these sources; None when none of them changes."""
     if all(c is None for c in changes):
         return None
-
-    def column(kind: str, read) -> np.ndarray:
-        return np.array([read(getattr(c.spec, kind)) if c is not None and getattr(c.spec, kind) is not None else 0
-                         for c in changes])
-
+    specs = {kind: [getattr(c.spec, name) if c is not None else None for c in changes]
+             for kind, (name, _) in _KINDS.items()}
+    share, low, high = {}, {}, {}
+    for kind, (_, delay) in _KINDS.items():
+        share[kind] = np.array([x.fraction if x is not None else 0.0 for x in specs[kind]], np.float64)
+        low[kind] = np.array([getattr(x, delay)[0] if x is not None else 0 for x in specs[kind]], np.int64)
+        high[kind] = np.array([getattr(x, delay)[1] if x is not None else 0 for x in specs[kind]], np.int64)
     keys = {p: np.array([c.keys[p] if c is not None else 0 for c in changes], np.uint64) for p in PURPOSES}
-    return _Table(
-        late=column("late", lambda s: s.fraction).astype(np.float64),
-        late_lo=column("late", lambda s: s.delay[0]).astype(np.int64),
-        late_hi=column("late", lambda s: s.delay[1]).astype(np.int64),
-        edit=column("edits", lambda s: s.fraction).astype(np.float64),
-        edit_lo=column("edits", lambda s: s.after[0]).astype(np.int64),
-        edit_hi=column("edits", lambda s: s.after[1]).astype(np.int64),
-        delete=column("deletions", lambda s: s.fraction).astype(np.float64),
-        delete_lo=column("deletions", lambda s: s.after[0]).astype(np.int64),
-        delete_hi=column("deletions", lambda s: s.after[1]).astype(np.int64),
-        keys=keys,
-        buffered=[i for i, c in enumerate(changes) if c is not None and c.spec.buffered is not None],
-        changed=np.array([c is not None for c in changes], bool),
-    )
+    return _Table(share=share, low=low, high=high, keys=keys,
+                  buffered=[i for i, c in enumerate(changes) if c is not None and c.spec.buffered is not None],
+                  changed=np.array([c is not None for c in changes], bool))
 
 
-def _draw(key: np.ndarray, ident: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """A tick count uniform in [lo, hi] per row."""
-    return lo + (hashing.uniform(key, ident) * (hi - lo)).astype(np.int64)
+def _picked(tab: _Table, kind: str, candidates: np.ndarray, src: np.ndarray, ident: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """The rows (of the candidate mask) that `kind` picks, and each one's delay (ticks)."""
+    rows = np.flatnonzero(candidates & (tab.share[kind][src] > 0))
+    s = src[rows]
+    hit = rows[hashing.uniform(tab.keys[kind][s], ident[rows]) < tab.share[kind][s]]
+    s = src[hit]
+    low, high = tab.low[kind][s], tab.high[kind][s]
+    delay = low + (hashing.uniform(tab.keys[f"{kind}-{'delay' if kind == 'late' else 'after'}"][s], ident[hit])
+                   * (high - low)).astype(np.int64)
+    return hit, delay
 
 
 def as_of(events: Values, ident: np.ndarray, src: np.ndarray, changes: list[PointChanges | None],
@@ -138,49 +135,40 @@ def as_of(events: Values, ident: np.ndarray, src: np.ndarray, changes: list[Poin
         return events, None
     ticks = events.ticks
     appear = ticks.copy()
-    rows = np.flatnonzero(tab.late[src] > 0)
-    if len(rows):
-        s = src[rows]
-        hit = rows[hashing.uniform(tab.keys["late"][s], ident[rows]) < tab.late[s]]
-        s = src[hit]
-        appear[hit] += _draw(tab.keys["late-delay"][s], ident[hit], tab.late_lo[s], tab.late_hi[s])
+    hit, delay = _picked(tab, "late", tab.changed[src], src, ident)
+    appear[hit] += delay
     if tab.buffered:
-        bounds = np.searchsorted(src, np.arange(len(changes) + 1))
-        for i in tab.buffered:
-            a, b = int(bounds[i]), int(bounds[i + 1])
-            if a == b:
-                continue
-            mine = changes[i]
-            t = ticks[a:b]
-            start, end, backfill = mine.windows(int(t.min()) - mine.spec.buffered.max_duration, int(t.max()))
-            if not len(start):
-                continue
-            idx = np.searchsorted(start, t, side="right") - 1
-            reach = np.maximum.accumulate(end)
-            latest = np.maximum.accumulate(backfill)
-            inside = (idx >= 0) & (t < reach[np.maximum(idx, 0)])
-            held = np.flatnonzero(inside)
-            appear[a + held] = np.maximum(appear[a + held], latest[idx[held]])
+        _backfill(appear, ticks, src, changes, tab.buffered)
     keep = (appear <= now) | ~tab.changed[src]
-    rows = np.flatnonzero((tab.delete[src] > 0) & keep)
-    if len(rows):
-        s = src[rows]
-        hit = rows[hashing.uniform(tab.keys["delete"][s], ident[rows]) < tab.delete[s]]
-        s = src[hit]
-        gone = appear[hit] + _draw(tab.keys["delete-after"][s], ident[hit], tab.delete_lo[s], tab.delete_hi[s]) <= now
-        keep[hit[gone]] = False
-    rows = np.flatnonzero((tab.edit[src] > 0) & keep)
-    if len(rows):
-        s = src[rows]
-        hit = rows[hashing.uniform(tab.keys["edit"][s], ident[rows]) < tab.edit[s]]
-        s = src[hit]
-        done = appear[hit] + _draw(tab.keys["edit-after"][s], ident[hit], tab.edit_lo[s], tab.edit_hi[s]) <= now
-        hit = hit[done]
-        if len(hit):
-            events = _edited(events, ident, src, hit, changes, tab)
+    hit, delay = _picked(tab, "delete", keep, src, ident)
+    keep[hit[appear[hit] + delay <= now]] = False
+    hit, delay = _picked(tab, "edit", keep, src, ident)
+    hit = hit[appear[hit] + delay <= now]
+    if len(hit):
+        events = _edited(events, ident, src, hit, changes, tab)
     if keep.all():
         return events, None
     return events.take(keep), keep
+
+
+def _backfill(appear: np.ndarray, ticks: np.ndarray, src: np.ndarray, changes: list[PointChanges | None],
+              buffered: list[int]) -> None:
+    """Move the appearance of events inside buffered windows to the windows' backfill times."""
+    bounds = np.searchsorted(src, np.arange(len(changes) + 1))
+    for i in buffered:
+        a, b = int(bounds[i]), int(bounds[i + 1])
+        if a == b:
+            continue
+        mine = changes[i]
+        t = ticks[a:b]
+        start, end, backfill = mine.windows(int(t.min()) - mine.spec.buffered.max_duration, int(t.max()))
+        if not len(start):
+            continue
+        idx = np.searchsorted(start, t, side="right") - 1
+        reach = np.maximum.accumulate(end)
+        latest = np.maximum.accumulate(backfill)
+        held = np.flatnonzero((idx >= 0) & (t < reach[np.maximum(idx, 0)]))
+        appear[a + held] = np.maximum(appear[a + held], latest[idx[held]])
 
 
 def _edited(events: Values, ident: np.ndarray, src: np.ndarray, hit: np.ndarray,
@@ -223,8 +211,3 @@ def _edited(events: Values, ident: np.ndarray, src: np.ndarray, hit: np.ndarray,
 def one(changes: PointChanges | None) -> tuple[list[PointChanges | None], _Table | None]:
     """The `as_of` arguments of a single source."""
     return [changes], table([changes])
-
-
-def reach_of(changes: PointChanges | None) -> int:
-    """How long after its timestamp an event's answer may still change (0: never)."""
-    return 0 if changes is None else changes.reach

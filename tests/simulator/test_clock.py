@@ -222,3 +222,43 @@ def test_a_fast_clock_under_gunicorn_moves_server_time():
             if second > first:
                 break
         assert PINNED < first < second
+
+
+def test_pi_sim_serve_flags_pin_or_speed_up_the_clock():
+    import subprocess
+    import sys
+
+    from simulator.testing import ROOT
+    from simulator.testing import free_port
+    from simulator.testing import wait_for_health
+
+    for flags, check in ((["--now", "2026-11-20T06:00:00Z"], lambda a, b: a == b == "2026-11-20T06:00:00Z"),
+                         (["--clock-speed", "100000", "--clock-start", "2026-11-20T06:00:00Z"],
+                          lambda a, b: "2026-11-20T06:00:00Z" < a < b)):
+        port = free_port()
+        process = subprocess.Popen([sys.executable, "-m", "simulator.cli", "serve", "-s", "qa-tiny", "-p", str(port),
+                                    *flags], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_for_health(url, process)
+            first = requests.get(url + "/piwebapi/system/status", timeout=30).json()["ServerTime"]
+            requests.get(url + "/piwebapi/dataservers", timeout=30)
+            second = requests.get(url + "/piwebapi/system/status", timeout=30).json()["ServerTime"]
+            assert check(first, second), (flags, first, second)
+        finally:
+            process.terminate()
+            process.wait(10)
+
+
+@pytest.mark.parametrize(("flags", "words"), [
+    (["--now", "whenever"], "'whenever' is not valid"),
+    (["--now", PINNED, "--clock-speed", "2"], "give one or the other"),
+    (["--clock-speed", "-1"], "expected a number > 0"),
+])
+def test_pi_sim_serve_refuses_a_bad_clock_with_exit_2(flags, words):
+    from click.testing import CliRunner
+
+    from simulator.cli import main
+
+    result = CliRunner().invoke(main, ["serve", "-s", "qa-tiny", "-p", "1", *flags])
+    assert result.exit_code == 2 and words in result.output, result.output

@@ -54,7 +54,7 @@ def test_every_shipped_scenario_validates(path):
 
 
 def test_shipped_scenarios_are_all_there():
-    expected = {"default", "large", "qa-gaps", "qa-subsecond", "qa-faults", "qa-digital", "qa-tiny"}
+    expected = {"default", "large", "qa-gaps", "qa-subsecond", "qa-faults", "qa-digital", "qa-tiny", "living"}
     assert {p.stem for p in SHIPPED} >= expected
 
 
