@@ -10,6 +10,7 @@
 
 Durations are PI intervals, or [shortest, longest] drawn per event. A point matched by several rules
 takes each kind from the last rule that declares it. A filter that matches no point is an error.
+Future points (forecasts) are left as they are. Outage and creation events (system states) never change.
 """
 from __future__ import annotations
 
