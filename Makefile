@@ -10,6 +10,8 @@ WORKERS  ?= 1
 THREADS  ?= 8
 CONFIG   ?= demo/connector.yaml
 PYTEST_ARGS ?=
+# demo, bench and cassettes pin the (otherwise moving) clock so every run is the same; simulate does not
+PINNED_NOW ?= 2026-11-25T00:00:00Z
 
 .PHONY: install simulate demo test fuzz bench chaos cassettes docs clean
 
@@ -23,13 +25,14 @@ $(STAMP): setup.cfg pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-## simulate: serve a scenario with gunicorn (SCENARIO=default|large|qa-...|path.yaml, HOST, PORT, WORKERS, THREADS)
+## simulate: serve a scenario with gunicorn (SCENARIO=default|large|qa-...|path.yaml, HOST, PORT, WORKERS, THREADS);
+##           the clock follows the wall clock (pin it with PISIM_NOW=..., speed it up with PISIM_CLOCK_SPEED=N)
 simulate: install
 	$(BIN)/pi-sim serve --scenario $(SCENARIO) --host $(HOST) --port $(PORT) --workers $(WORKERS) --threads $(THREADS)
 
 ## demo: the main job: simulator + connector into ./lakehouse, then a summary of what landed
 demo: install
-	$(BIN)/python -m demo.run --config $(CONFIG)
+	PISIM_NOW=$(PINNED_NOW) $(BIN)/python -m demo.run --config $(CONFIG)
 
 ## test: flake8, then the whole suite (starts its own simulators on free loopback ports), with connector/'s
 ## branch coverage printed (and held at 90 %, settings in setup.cfg)
@@ -43,7 +46,7 @@ fuzz: install
 
 ## bench: throughput figures for the simulator and the connector
 bench: install
-	$(BIN)/python -m bench.run
+	PISIM_NOW=$(PINNED_NOW) $(BIN)/python -m bench.run
 
 ## chaos: the soak: a living, faulty simulator, the connector killed at seeded points, then every value compared
 CHAOS_ARGS ?=
@@ -52,7 +55,7 @@ chaos: install
 
 ## cassettes: re-record the vcrpy cassettes from the simulator
 cassettes: install
-	$(BIN)/python -m pytest -q tests/connector/test_cassettes.py --record-mode=rewrite
+	PISIM_NOW=$(PINNED_NOW) $(BIN)/python -m pytest -q tests/connector/test_cassettes.py --record-mode=rewrite
 
 clean:
 	rm -rf $(VENV) lakehouse .pytest_cache .hypothesis .bench

@@ -1,10 +1,13 @@
 """simulator.app: create_app() wires settings, scenario, backend, routes, auth, mock and errors."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Flask
 
 from . import auth
 from . import errors
+from . import pitime
 from . import mock
 from . import routes
 from .backend import Simulator
@@ -17,7 +20,13 @@ from .settings import Settings
 def create_app(scenario: Scenario | str | None = None, **overrides: object) -> Flask:
     """A Flask app serving one scenario (a Scenario, a file path or a bundled name)."""
     settings = Settings.load(**overrides)
-    loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario or settings.scenario)
+    if isinstance(scenario, Scenario):
+        loaded = scenario
+    else:  # a pinned or started clock is the scenario's now too (its relative times count from it)
+        loaded = load_scenario(scenario or settings.scenario, now=settings.now or settings.clock_start)
+        exact = pitime.format_time(loaded.clock.now) if loaded.clock.now is not None else None
+        settings = replace(settings, now=exact if settings.now else None,
+                           clock_start=exact if settings.clock_start else None)
     simulator = Simulator(loaded, settings)
     app = Flask("simulator")
     app.url_map.strict_slashes = False

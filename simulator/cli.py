@@ -31,17 +31,24 @@ def _fail(error: Exception, code: int = 2) -> None:
               help="gunicorn worker processes (default 1; the mock's state lives in each one).")
 @click.option("--threads", "-t", type=int, default=None, envvar="PISIM_THREADS",
               help="Threads per worker (default 1): requests served side by side in one process.")
-@click.option("--now", default=None, envvar="PISIM_NOW", help="Freeze the clock at this time (ISO 8601).")
+@click.option("--now", default=None, envvar="PISIM_NOW",
+              help="Pin the clock at this time (ISO 8601 or PI time such as '*-1d' or 't'). "
+                   "Default: the scenario's clock.now, else the wall clock (moving).")
+@click.option("--clock-speed", type=float, default=None, envvar="PISIM_CLOCK_SPEED",
+              help="Run the clock N times faster than real time (soak tests), from --clock-start.")
+@click.option("--clock-start", default=None, envvar="PISIM_CLOCK_START",
+              help="Where a moving clock starts (default: the scenario's clock.now, else the wall clock).")
 @click.option("--validate-responses", is_flag=True, default=None,
               help="Check every response against contracts/piwebapi.yaml (slower; for debugging).")
-def serve(scenario, host, port, workers, threads, now, validate_responses) -> None:
-    """Serve a scenario with gunicorn."""
+def serve(scenario, host, port, workers, threads, now, clock_speed, clock_start, validate_responses) -> None:
+    """Serve a scenario with gunicorn. The clock follows the wall clock unless pinned."""
     from .gunicorn_app import serve as run
     from .settings import Settings
 
     try:
         settings = Settings.load(scenario=scenario, host=host, port=port, workers=workers, threads=threads,
-                                 now=now, validate_responses=validate_responses)
+                                 now=now, clock_speed=clock_speed, clock_start=clock_start,
+                                 validate_responses=validate_responses)
         run(settings)
     except ScenarioError as error:
         _fail(error)
@@ -70,44 +77,38 @@ def validate(files) -> None:
 
 @main.command()
 @click.argument("tag")
+@click.argument("start_time", metavar="[START", required=False)
+@click.argument("end_time", metavar="[END]]", required=False)
 @click.option("--scenario", "-s", default="default", help="Scenario file or bundled name.")
-@click.option("--start", default="*-1h", help="PI time (default *-1h).")
-@click.option("--end", default="*", help="PI time (default *).")
+@click.option("--start", default=None, help="PI time (default *-1h); or give START as an argument.")
+@click.option("--end", default=None, help="PI time (default *); or give END as an argument.")
+@click.option("--as-of", "as_of", default=None,
+              help="Print what the archive held at this time (PI time or ISO; default: now).")
+@click.option("--now", default=None, envvar="PISIM_NOW",
+              help="Pin the clock (default: the scenario's clock.now, else the wall clock).")
 @click.option("--server", default=None, help="Data server name (default: the first).")
-def values(tag, scenario, start, end, server) -> None:
-    """Print a tag's recorded events from the virtual archive (the ground truth), one JSON per line."""
+def values(tag, start_time, end_time, scenario, start, end, as_of, now, server) -> None:
+    """Print a tag's recorded events from the virtual archive (the ground truth), one JSON per line.
+
+    With --as-of T: the events as the archive held them at T (late values not yet arrived, edits and
+    deletions made by then), what a client reading at T was served.
+    """
     import orjson
 
-    from . import pitime
-    from .backend import Simulator
-    from .encoder import items
-    from .scenario import load_scenario
-    from .settings import Settings
-    from .streams import open_stream
+    from .testing import GroundTruth
 
+    for positional, option, name in ((start_time, start, "START"), (end_time, end, "END")):
+        if positional is not None and option is not None:
+            _fail(ValueError(f"give {name} as an argument or as --{name.lower()}, not both"))
     try:
-        sim = Simulator(load_scenario(scenario), Settings())
+        truth = GroundTruth(scenario, now=now)
+        rows = truth.items(tag, start_time or start or "*-1h", end_time or end or "*", as_of=as_of, server=server)
     except ScenarioError as error:
         _fail(error)
-    servers = sim.catalog.data_servers
-    entry = sim.catalog.data_server_by_name(server) if server else (servers[0] if servers else None)
-    if entry is None:
-        known = ", ".join(s.name for s in servers) or "none"
-        _fail(ValueError(f"no data server named {server!r} (the scenario has: {known})" if server
-                         else "the scenario has no data server"))
-    point = entry.by_name.get(tag.lower())
-    if point is None:
-        _fail(ValueError(f"no PI point named {tag!r} on {entry.name}"))
-    now = sim.now()
-    try:
-        t0 = pitime.parse_time(start, now=now, tz=sim.timezone)
-        t1 = pitime.parse_time(end, now=now, tz=sim.timezone, relative_to=t0)
-    except pitime.TimeParseError as error:
+    except ValueError as error:
         _fail(error)
-    stream = open_stream(point, sim.catalog, sim.archive, now)
-    events = stream.archive.recorded(t0, t1, now, max_count=2**62)
-    for line in items(events, stream.fmt):
-        click.echo(orjson.dumps(orjson.loads(line)).decode())
+    for row in rows:
+        click.echo(orjson.dumps(row).decode())
 
 
 @main.command()

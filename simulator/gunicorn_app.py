@@ -36,7 +36,8 @@ def serve(settings: Settings) -> None:
         if getattr(settings, name) < 1:
             raise ValueError(f"--{name}: expected a whole number >= 1, got {getattr(settings, name)}")
 
-    app = create_app(settings.scenario, **{k: getattr(settings, k) for k in ("now", "validate_responses")})
+    app = create_app(settings.scenario, **{k: getattr(settings, k)
+                                           for k in ("now", "clock_speed", "clock_start", "validate_responses")})
     app.extensions["pisim"].warm()  # before the workers fork: they share the opened streams
     options = {
         "bind": f"{settings.host}:{settings.port}",

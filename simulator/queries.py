@@ -112,7 +112,7 @@ class RecordedQuery:
         for (start, end), members in groups.items():
             sources = [streams[i].archive.source for i in members]
             slots = [source.slots_for(self.max_count) for source in sources]
-            values, bounds, covered = batch.window(sources, start, end, max_slots=slots)
+            values, bounds, covered = batch.window(sources, start, end, now=now, max_slots=slots)
             for j, i in enumerate(members):
                 got = values.take(slice(int(bounds[j]), int(bounds[j + 1])))
                 if len(got) >= self.max_count:
@@ -129,7 +129,7 @@ class RecordedQuery:
         count = 0
         descending = end < start
         lo, hi = (end, start) if descending else (start, end)
-        for chunk in archive.source.chunks(lo, min(hi, archive.horizon(now)), descending=descending,
+        for chunk in archive.source.chunks(lo, min(hi, archive.horizon(now)), now=now, descending=descending,
                                            first_slots=archive.source.slots_for(self.max_count)):
             keep = self.filter.evaluate(chunk)
             if self.include_filtered:

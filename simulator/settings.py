@@ -21,7 +21,9 @@ class Settings:
     workers: int = 1
     threads: int = 1  # per worker; more than 1 serves with gunicorn's gthread worker
     validate_responses: bool = False
-    now: str | None = None  # overrides the scenario clock ("2026-11-25T00:00:00Z")
+    now: str | None = None  # pins the clock here, over the scenario's ("2026-11-25T00:00:00Z", "*-1d")
+    clock_speed: float = 1.0  # simulated seconds per real second (a moving clock only)
+    clock_start: str | None = None  # a moving clock's start (default: the scenario's clock.now, else real time)
     journal_size: int = 10_000
     mappings_dir: str | None = None
 
@@ -47,6 +49,11 @@ def _coerce(name: str, raw: str, default: object) -> object:
         if raw.lower() in ("0", "false", "no", "off"):
             return False
         raise ValueError(f"{PREFIX}{name.upper()}={raw!r}: expected true or false")
+    if isinstance(default, float):
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError(f"{PREFIX}{name.upper()}={raw!r}: expected a number") from None
     if isinstance(default, int):
         try:
             return int(raw)

@@ -5,6 +5,13 @@
 
 Any PI Web API client's test suite can use it; `reset()` clears the mock state (journal, stubs,
 runtime faults) between tests.
+
+`GroundTruth` answers what a scenario's archive held at any time (late, edited, deleted and
+buffered values as of then), as `pi-sim values ... --as-of T` prints it, for tests to compare a
+client's output with, value by value:
+
+    truth = GroundTruth("living", now="2026-11-25T01:00:00Z")
+    rows = truth.items("LIVE.FLOW", "2026-11-25T00:00:00Z", "*", as_of=last_run)
 """
 from __future__ import annotations
 
@@ -43,6 +50,73 @@ def wait_for_health(url: str, process: subprocess.Popen, *, timeout: float = 60.
         except (urllib.error.URLError, ConnectionError, OSError):
             time.sleep(0.1)
     raise RuntimeError(f"the simulator did not answer /health within {timeout:.0f} s")
+
+
+class GroundTruth:
+    """A scenario's virtual archive as of any time, without HTTP (the ground truth of its values).
+
+    `now` pins the clock (relative times such as "*-1h" count from it); without it a scenario
+    that pins none follows the wall clock, as the server does.
+    """
+
+    def __init__(self, scenario, *, now: str | int | None = None) -> None:
+        from .backend import Simulator
+        from .scenario import load_scenario
+        from .scenario.model import Scenario
+        from .settings import Settings
+
+        loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, now=now)
+        if isinstance(scenario, Scenario) and now is not None:
+            from dataclasses import replace
+
+            from . import pitime
+
+            ticks = now if isinstance(now, int) else pitime.parse_time(now, now=pitime.now_ticks(),
+                                                                       tz=scenario.clock.timezone)
+            loaded = replace(scenario, clock=replace(scenario.clock, now=ticks))
+        self.sim = Simulator(loaded, Settings())
+
+    def time(self, value: str | int, *, relative_to: int | None = None) -> int:
+        """Ticks of a time given as ticks or PI/ISO text (TimeParseError, a ValueError, if bad)."""
+        from . import pitime
+
+        if isinstance(value, int):
+            return value
+        return pitime.parse_time(value, now=self.sim.now(), tz=self.sim.timezone, relative_to=relative_to)
+
+    def stream(self, tag: str, server: str | None = None):
+        """The stream of a PI point by name; ValueError naming what exists when there is none."""
+        from .streams import open_stream
+
+        servers = self.sim.catalog.data_servers
+        entry = self.sim.catalog.data_server_by_name(server) if server else (servers[0] if servers else None)
+        if entry is None:
+            known = ", ".join(s.name for s in servers) or "none"
+            raise ValueError(f"no data server named {server!r} (the scenario has: {known})" if server
+                             else "the scenario has no data server")
+        point = entry.by_name.get(tag.lower())
+        if point is None:
+            raise ValueError(f"no PI point named {tag!r} on {entry.name}")
+        return open_stream(point, self.sim.catalog, self.sim.archive, self.sim.now())
+
+    def recorded(self, tag: str, start: str | int, end: str | int, *, as_of: str | int | None = None,
+                 server: str | None = None):
+        """The recorded events (`Values`) of [start, end] that the archive held at `as_of` (default: now)."""
+        t0 = self.time(start)
+        t1 = self.time(end, relative_to=t0)
+        when = self.sim.now() if as_of is None else self.time(as_of)
+        return self.stream(tag, server).archive.recorded(t0, t1, when, max_count=2**62)
+
+    def items(self, tag: str, start: str | int, end: str | int, *, as_of: str | int | None = None,
+              server: str | None = None) -> list[dict]:
+        """`recorded` as PI Web API's TimedValue objects (Timestamp, Value, Good, Questionable...)."""
+        import orjson
+
+        from .encoder import items
+
+        stream = self.stream(tag, server)
+        values = self.recorded(tag, start, end, as_of=as_of, server=server)
+        return [orjson.loads(line) for line in items(values, stream.fmt)]
 
 
 class SimulatorProcess:

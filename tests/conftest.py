@@ -13,6 +13,7 @@ from simulator.testing import free_port  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = "qa-tiny"
+PINNED = "2026-11-25T00:00:00Z"  # where tests pin the default scenario's (otherwise moving) clock
 
 
 class ContractClient(FlaskClient):
@@ -39,7 +40,7 @@ def tiny_scenario():
 def default_scenario():
     from simulator.scenario import load_scenario
 
-    return load_scenario("default")
+    return load_scenario("default", now=PINNED)
 
 
 def contract_app(scenario, **overrides):

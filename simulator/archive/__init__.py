@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from ..scenario.model import Point
 from ..scenario.model import Scenario
+from ..scenario.changes import for_point
+from . import changes as changing
 from . import hashing
+from .changes import PointChanges
 from .archive import Boundary
 from .archive import PointArchive
 from .events import EventSource
@@ -14,6 +17,7 @@ from .values import Values
 __all__ = ["Archive", "Boundary", "PointArchive", "Values"]
 
 VOCABULARY_SIZE = 64
+PURPOSES = EventSource.PURPOSES + Signal.PURPOSES
 
 
 class Archive:
@@ -27,7 +31,8 @@ class Archive:
         # every point's random keys at once (milliseconds for 30,000 points); archives stay lazy
         points = [p for server in scenario.data_servers for p in server.points]
         self._row = {(p.server.lower(), p.id): i for i, p in enumerate(points)}
-        self._keys = hashing.derive([point_key(self.seed, p) for p in points], EventSource.PURPOSES + Signal.PURPOSES)
+        self._keys = hashing.derive([point_key(self.seed, p) for p in points], PURPOSES)
+        self.rules = scenario.changes
 
     def of(self, point: Point) -> PointArchive:
         key = (point.server.lower(), point.id)
@@ -39,12 +44,19 @@ class Archive:
                 codes = tuple(code for code, _ in digital.states) if digital else (0,)
             vocabulary = self.vocabulary(point) if point.point_type == "String" else ()
             row = self._row.get(key)
-            keys = self._keys[row].tolist() if row is not None else [None] * (len(EventSource.PURPOSES) + 1)
-            events_keys, signal_keys = keys[:len(EventSource.PURPOSES)], keys[len(EventSource.PURPOSES):]
-            if row is None:
-                events_keys = signal_keys = None
+            if row is not None:
+                keys = self._keys[row].tolist()
+            else:
+                keys = hashing.derive([point_key(self.seed, point)], PURPOSES)[0].tolist()
+            n_events = len(EventSource.PURPOSES)
+            events_keys, signal_keys = keys[:n_events], keys[n_events:]
             signal = Signal(point, self.seed, codes, len(vocabulary), keys=signal_keys)
-            found = PointArchive(point, EventSource(point, self.seed, signal, keys=events_keys))
+            spec = for_point(self.rules, point) if self.rules else None
+            changes = None
+            if spec is not None and spec.any and not point.future:  # keys only for the points that change
+                change_keys = hashing.derive([point_key(self.seed, point)], changing.PURPOSES)[0].tolist()
+                changes = PointChanges(point, spec, change_keys, codes, len(vocabulary))
+            found = PointArchive(point, EventSource(point, self.seed, signal, keys=events_keys, changes=changes))
             self._points[key] = found
         return found
 

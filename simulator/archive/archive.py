@@ -2,7 +2,8 @@
 
 recorded (with boundary types, maxCount and direction), value at a time, end (snapshot), interpolated
 values at times, recorded at a time, plot. `now` is passed in by the caller: no events exist after it
-unless the point is a Future point.
+unless the point is a Future point, and every read answers what the archive held at `now` (late,
+edited, deleted and buffered events: see archive.changes).
 """
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ class PointArchive:
         width = 8 * self.source.spacing
         while True:
             lo = max(floor, t - width)
-            for chunk in self.source.chunks(lo, t, descending=True, first_slots=16):
+            for chunk in self.source.chunks(lo, t, now=now, descending=True, first_slots=16):
                 return chunk.take(slice(0, 1))
             if lo <= floor:
                 return Values.empty()
@@ -66,7 +67,7 @@ class PointArchive:
         width = 8 * self.source.spacing
         while True:
             hi = min(limit, t + width)
-            for chunk in self.source.chunks(t + 1, hi, first_slots=16):
+            for chunk in self.source.chunks(t + 1, hi, now=now, first_slots=16):
                 return chunk.take(slice(0, 1))
             if hi >= limit:
                 return Values.empty()
@@ -97,7 +98,7 @@ class PointArchive:
             parts.append(self.interpolated_at(np.array([first_t], np.int64), now))
         count = len(parts)
         if lo <= hi_capped and count < max_count:
-            for chunk in self.source.chunks(lo, hi_capped, descending=descending,
+            for chunk in self.source.chunks(lo, hi_capped, now=now, descending=descending,
                                             first_slots=self.source.slots_for(max_count - count)):
                 parts.append(chunk)
                 count += len(chunk)
@@ -165,7 +166,7 @@ class PointArchive:
         span_hi = int(last_next.ticks[0]) if len(last_next) else min(hi, self.horizon(now))
         slots = (span_hi - span_lo) // self.source.spacing
         if slots <= max(200_000, 64 * n):
-            events = self.source.window(span_lo, max(span_lo, span_hi))
+            events = self.source.window(span_lo, max(span_lo, span_hi), now=now)
             idx = np.searchsorted(events.ticks, times, side="right") - 1
             has_prev = idx >= 0
             nxt = idx + 1
@@ -225,7 +226,7 @@ class PointArchive:
             return Values.empty()
         width = max(1, -(-(hi - lo) // intervals))
         last = intervals - 1  # an event exactly at the end belongs to the last interval
-        candidates = [self._plot_pick(chunk, lo, width, last) for chunk in self.source.chunks(lo, hi_c)]
+        candidates = [self._plot_pick(chunk, lo, width, last) for chunk in self.source.chunks(lo, hi_c, now=now)]
         picked = self._plot_pick(Values.concat(candidates), lo, width, last)
         return picked.reversed() if descending else picked
 

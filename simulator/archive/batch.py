@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..scenario.model import TICKS_PER_SECOND
+from . import changes as changing
 from . import hashing
 from .events import EventSource
 from .values import ANNOTATED
@@ -75,9 +76,10 @@ class _Params:
         self.q0, self.q1, self.q2 = edges[:, 0], edges[:, 1], edges[:, 2]
 
 
-def window(sources: list[EventSource], start: int, end: int, *, max_slots=None
+def window(sources: list[EventSource], start: int, end: int, *, now: int, max_slots=None
            ) -> tuple[Values, np.ndarray, np.ndarray]:
-    """Every event with start <= t <= end of every source, grouped by source in input order.
+    """Every event with start <= t <= end of every source as the archive held it at `now`, grouped
+    by source in input order (the scenario's changes applied to all the rows at once).
 
     Returns (values, bounds, covered): rows of source i are values[bounds[i]:bounds[i+1]];
     covered[i] is the last instant source i's rows are complete up to (end, unless `max_slots` (one
@@ -122,6 +124,10 @@ def window(sources: list[EventSource], start: int, end: int, *, max_slots=None
     state = np.full(len(ticks), NO_STATE, np.int32)
     _system_states(sources, src, ident, state, flags)
     merged = Values(ticks, values, state, flags)
+    changes = [source.changes for source in sources]
+    merged, kept = changing.as_of(merged, ident, src, changes, changing.table(changes), now)
+    if kept is not None:
+        src = src[kept]
     return _finish(sources, merged, src, lo, covered)
 
 

@@ -4,6 +4,14 @@ Time is cut into slots of `events.spacing` ticks counted from the epoch. Slot k 
 k*spacing + offset (jitter), sometimes two at the same timestamp (duplicates); outages remove the
 events of a stretch of time and leave a system-state event at its start. Every draw is a hash of
 (seed, point, purpose, slot), so any window can be computed alone, in any order, in chunks.
+
+THE HOOK: `EventSource.events(t_lo, t_hi, now)` is the one place where a point's recorded events
+for [t_lo, t_hi], as the archive held them at `now`, are produced (`_slots` generates them, the
+scenario's changes (late, edited, deleted, buffered: `changes.as_of`) and outages apply there).
+Every read of one point (recorded, value, end, interpolated, summary, plot, filters) goes through
+it via `chunks`/`window`; the batch path (`batch.window`, many points at once) sends every source
+that `batch._touched` names through `_apply_outages_and_creation` of the same class, so an overlay
+that changes a point's events (written values) applies in `events` and marks its sources touched.
 """
 from __future__ import annotations
 
@@ -14,6 +22,7 @@ import numpy as np
 from ..scenario.model import TICKS_PER_DAY
 from ..scenario.model import TICKS_PER_SECOND
 from ..scenario.model import Point
+from . import changes as changing
 from . import hashing
 from .signals import Signal
 from .signals import point_key
@@ -32,13 +41,16 @@ class EventSource:
 
     __slots__ = ("point", "signal", "spacing", "jitter", "keep", "duplicates", "subsecond", "outage_blocks",
                  "max_outage", "q_edges", "created", "k_keep", "k_offset", "k_dup", "k_quality", "k_sys",
-                 "k_sys_pick", "k_outage", "k_outage_start", "k_outage_length")
+                 "k_sys_pick", "k_outage", "k_outage_start", "k_outage_length", "changes", "_change_args")
 
     PURPOSES = ("keep", "offset", "dup", "quality", "system-state", "system-state-pick", "outage", "outage-start",
                 "outage-length")
 
-    def __init__(self, point: Point, seed: int, signal: Signal, keys: list[int] | None = None) -> None:
+    def __init__(self, point: Point, seed: int, signal: Signal, keys: list[int] | None = None,
+                 changes: changing.PointChanges | None = None) -> None:
         self.point = point
+        self.changes = changes
+        self._change_args = changing.one(changes)
         self.signal = signal
         spec = point.events
         spacing = max(1, int(spec.spacing))
@@ -63,14 +75,14 @@ class EventSource:
 
     # -- windows ---------------------------------------------------------------------------------
 
-    def window(self, start: int, end: int) -> Values:
-        """All events with start <= t <= end, ascending (same-timestamp events in archive order)."""
-        return Values.concat(list(self.chunks(start, end)))
+    def window(self, start: int, end: int, *, now: int) -> Values:
+        """All events with start <= t <= end as of `now`, ascending (same-timestamp events in archive order)."""
+        return Values.concat(list(self.chunks(start, end, now=now)))
 
-    def chunks(self, start: int, end: int, *, descending: bool = False,
+    def chunks(self, start: int, end: int, *, now: int, descending: bool = False,
                chunk_slots: int = CHUNK_SLOTS, first_slots: int | None = None) -> Iterator[Values]:
-        """The events of [start, end] in chunks of at most `chunk_slots` slots, in time order
-        (or reverse time order), each chunk itself ordered the same way.
+        """The events of [start, end] as the archive held them at `now`, in chunks of at most
+        `chunk_slots` slots, in time order (or reverse time order), each chunk itself ordered the same way.
 
         With `first_slots` the first chunk is that small and each next one twice as large (up to
         `chunk_slots`), so a reader that needs only the first few events generates few slots.
@@ -86,7 +98,7 @@ class EventSource:
             k = first
             while k <= last:
                 k_hi = min(last, k + size - 1)
-                chunk = self._slots(k, k_hi, max(start, k * s), min(end, (k_hi + 1) * s - 1))
+                chunk = self.events(k, k_hi, max(start, k * s), min(end, (k_hi + 1) * s - 1), now)
                 if len(chunk):
                     yield chunk
                 k = k_hi + 1
@@ -95,7 +107,7 @@ class EventSource:
             k = last
             while k >= first:
                 k_lo = max(first, k - size + 1)
-                chunk = self._slots(k_lo, k, max(start, k_lo * s), min(end, (k + 1) * s - 1))
+                chunk = self.events(k_lo, k, max(start, k_lo * s), min(end, (k + 1) * s - 1), now)
                 if len(chunk):
                     yield chunk.reversed()
                 k = k_lo - 1
@@ -108,8 +120,17 @@ class EventSource:
 
     # -- one range of slots ----------------------------------------------------------------------
 
-    def _slots(self, k_lo: int, k_hi: int, t_lo: int, t_hi: int) -> Values:
-        """Events of slots k_lo..k_hi that fall in [t_lo, t_hi], with outages and creation applied."""
+    def events(self, k_lo: int, k_hi: int, t_lo: int, t_hi: int, now: int) -> Values:
+        """THE HOOK: the events of slots k_lo..k_hi that fall in [t_lo, t_hi] as the archive held
+        them at `now`: generated, then changed (late, edited, deleted, buffered), then outages and
+        creation applied."""
+        events, ident = self._slots(k_lo, k_hi, t_lo, t_hi)
+        if self.changes is not None:
+            events, _ = changing.as_of(events, ident, np.zeros(len(events), np.int64), *self._change_args, now)
+        return self._apply_outages_and_creation(events, t_lo, t_hi)
+
+    def _slots(self, k_lo: int, k_hi: int, t_lo: int, t_hi: int) -> tuple[Values, np.ndarray]:
+        """Events of slots k_lo..k_hi that fall in [t_lo, t_hi] as generated, and their identities."""
         k = np.arange(k_lo, k_hi + 1, dtype=np.int64)
         if self.keep < 1.0:
             k = k[hashing.uniform(self.k_keep, k) < self.keep]
@@ -148,8 +169,7 @@ class EventSource:
                 codes = np.asarray(sys_spec.states, np.int32)
                 state[bad] = codes[np.minimum((pick * len(codes)).astype(np.int64), len(codes) - 1)]
                 flags[bad] = 0
-        events = Values(ticks, values, state, flags)
-        return self._apply_outages_and_creation(events, t_lo, t_hi)
+        return Values(ticks, values, state, flags), ident
 
     def _apply_outages_and_creation(self, events: Values, t_lo: int, t_hi: int) -> Values:
         extra_t: list[int] = []

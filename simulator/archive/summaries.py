@@ -132,7 +132,7 @@ def summarize(archive: PointArchive, start: int, end: int, types: tuple[str, ...
             accs[i].feed(at_edges.ticks[i:i + 1], at_edges.value[i:i + 1], good_edges[i:i + 1])
     # one pass over the events: interval i counts a <= t < b (t <= b in the last interval) and, time
     # weighted, integrates the events strictly inside (a, b) between its two edge values
-    for chunk in archive.source.chunks(start, min(end, archive.horizon(now))):
+    for chunk in archive.source.chunks(start, min(end, archive.horizon(now)), now=now):
         index = np.minimum(np.searchsorted(bounds, chunk.ticks, side="right") - 1, n - 1)
         cuts = np.flatnonzero(np.r_[True, index[1:] != index[:-1], True])
         for lo, hi in zip(cuts[:-1].tolist(), cuts[1:].tolist()):

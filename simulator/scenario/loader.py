@@ -343,19 +343,22 @@ def read_scenario_tree(path_or_name: str | os.PathLike, *, env: Mapping[str, str
     return file, expand(root, file=file)
 
 
-def load_scenario(path_or_name: str | os.PathLike, *, env: Mapping[str, str] | None = None) -> Scenario:
+def load_scenario(path_or_name: str | os.PathLike, *, env: Mapping[str, str] | None = None,
+                  now: str | int | None = None) -> Scenario:
     """The validated Scenario of a YAML file or bundled scenario name; ScenarioError if it is wrong.
 
     Args:
         path_or_name: a path to a .yaml file, or a bundled name such as "default", "large", "qa-gaps".
         env: the variables for ${NAME} substitution (default: os.environ).
+        now: pin the clock here (ticks, or PI/ISO time text) instead of the file's `clock.now`; the
+            file's relative times ("*-2d") then count from it too. TimeParseError for bad text.
     """
     from .schema import Problems
     from .schema import build
 
     file, tree = read_scenario_tree(path_or_name, env=env)
     try:
-        return build(t.cast("MarkedDict", tree), file=file)
+        return build(t.cast("MarkedDict", tree), file=file, now=now)
     except Problems as exc:
         raise error_at(tree, file, exc.problems) from None
 

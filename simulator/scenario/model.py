@@ -110,6 +110,66 @@ class SystemStates:
 
 
 @dataclass(frozen=True)
+class LateArrival:
+    """A share `fraction` of events becomes visible only a delay (uniform in [low, high] ticks) after its time."""
+
+    fraction: float
+    delay: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Edits:
+    """A share `fraction` of events is replaced, `after` (a [low, high] range) once visible, by a good
+    value moved by up to `by` (numeric points; None: a size from the signal) or another state/string."""
+
+    fraction: float
+    after: tuple[int, int]
+    by: float | None = None
+
+
+@dataclass(frozen=True)
+class Deletions:
+    """A share `fraction` of events is removed, `after` (a [low, high] range) once visible."""
+
+    fraction: float
+    after: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Buffered:
+    """Buffered outages: on average `per_day` windows a day whose events stay invisible until
+    `backfill` (a [low, high] range) after the window's end, then appear all at once."""
+
+    per_day: float
+    min_duration: int
+    max_duration: int
+    backfill: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Changes:
+    """How a point's archive changes after the fact (each kind None when it does not)."""
+
+    late: LateArrival | None = None
+    edits: Edits | None = None
+    deletions: Deletions | None = None
+    buffered: Buffered | None = None
+
+    @property
+    def any(self) -> bool:
+        return any(x is not None for x in (self.late, self.edits, self.deletions, self.buffered))
+
+
+@dataclass(frozen=True)
+class ChangeRule:
+    """`changes:` for the points whose names match one of `tags` (PI name filters) on `server` (None: any)."""
+
+    tags: tuple[str, ...]
+    changes: Changes
+    server: str | None = None
+
+
+@dataclass(frozen=True)
 class Signal:
     """The value generator. Which fields matter depends on `kind`:
 
@@ -358,6 +418,7 @@ class Scenario:
     data_servers: tuple[DataServer, ...] = ()
     asset_servers: tuple[AssetServer, ...] = ()
     faults: tuple[Fault, ...] = ()
+    changes: tuple[ChangeRule, ...] = ()  # in file order; for a point, a later rule's kinds win
     system_version: str = "1.13.0.6518"
     product_title: str = "PI Web API 2019 SP1 (simulated)"
     web_id_type: str = "Full"

@@ -1,6 +1,7 @@
 """simulator.scenario.schema: the Scenario schema and `build`, which checks an expanded tree and makes the model."""
 from __future__ import annotations
 
+import dataclasses
 import difflib
 
 from marshmallow import Schema
@@ -13,6 +14,8 @@ from .. import pitime
 from . import model
 from .af import AfRefs
 from .af import AssetServerSchema
+from .changes import ChangeRuleSchema
+from .changes import check_rules
 from .context import CTX
 from .context import Context
 from .faults import FaultSchema
@@ -116,6 +119,7 @@ class ScenarioSchema(Base):
     data_servers = ListOf(Nest(DataServerSchema))
     asset_servers = ListOf(Nest(AssetServerSchema))
     faults = ListOf(Nest(FaultSchema))
+    changes = ListOf(Nest(ChangeRuleSchema))
     system_version = Str(non_empty=True)
     product_title = Str(non_empty=True)
     web_id_type = Choice(WEB_ID_TYPES)
@@ -160,14 +164,14 @@ def load_part(schema: Schema, data: object, path: tuple) -> tuple[object, list[t
 # --------------------------------------------------------------------------------------------------
 # build
 
-def build(tree: dict, *, file: str) -> model.Scenario:
+def build(tree: dict, *, file: str, now: str | int | None = None) -> model.Scenario:
     """The Scenario of an expanded tree; raises Problems listing everything wrong.
 
     Three steps: the clock and digital sets (other fields need them), then the whole file
     (unknown keys are errors everywhere), then the cross-references that need all of it
     (`AfRefs`: AF templates, element trees and the PI points behind their attributes, event
     frames). Every problem is reported as (path, message) and the loader turns the path back
-    into the file's line and column.
+    into the file's line and column. `now` (ticks or time text) pins the clock over the file's.
     """
     ctx = Context()
     token = CTX.set(ctx)
@@ -179,6 +183,8 @@ def build(tree: dict, *, file: str) -> model.Scenario:
             if isinstance(clock, model.Clock):
                 ctx.tz = clock.timezone
                 ctx.now = clock.now if clock.now is not None else ctx.real_now
+        if now is not None:
+            ctx.now = now if isinstance(now, int) else pitime.parse_time(now, now=ctx.real_now, tz=ctx.tz)
         if isinstance(tree.get("digital_sets"), list):
             sets, found = load_part(DigitalSetSchema(many=True), tree["digital_sets"], ("digital_sets",))
             problems += found
@@ -192,6 +198,8 @@ def build(tree: dict, *, file: str) -> model.Scenario:
         data, problems = load_part(ScenarioSchema(), tree, ())
         if problems:
             raise Problems(problems)
+        if now is not None:
+            data["clock"] = dataclasses.replace(data.get("clock", model.Clock()), now=ctx.now)
         return _finish(data, file)  # type: ignore[arg-type]
     finally:
         CTX.reset(token)
@@ -224,6 +232,8 @@ def _finish(data: dict, file: str) -> model.Scenario:
         if first != index:
             af.fail(("faults", index, "name"), f"fault name {name!r} is already used by faults[{first}]")
         faults.append(model.Fault(name=name, **raw))
+    changes = tuple(data.get("changes", ()))
+    check_rules(changes, tuple(servers), problems)
     if problems:
         raise Problems(problems)
     stem = file.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
@@ -231,4 +241,4 @@ def _finish(data: dict, file: str) -> model.Scenario:
                                          "product_title", "web_id_type") if key in data}
     return model.Scenario(name=data.get("name", stem), source=file,
                           digital_sets=tuple(data.get("digital_sets", ())), data_servers=tuple(servers),
-                          asset_servers=tuple(asset_servers), faults=tuple(faults), **kwargs)
+                          asset_servers=tuple(asset_servers), faults=tuple(faults), changes=changes, **kwargs)

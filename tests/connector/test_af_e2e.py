@@ -22,7 +22,7 @@ AUDIT = ("ingested_at", "run_id")
 
 @pytest.fixture(scope="module")
 def default_url():
-    with SimulatorProcess("default") as sim:
+    with SimulatorProcess("default", env={"PISIM_NOW": "2026-11-25T00:00:00Z"}) as sim:
         yield sim.url
 
 

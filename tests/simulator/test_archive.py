@@ -74,7 +74,7 @@ def test_any_split_of_a_window_concatenates_to_the_same_events(scenarios, scenar
     span = 2 * HOUR if "SUB" in tag else 2 * TICKS_PER_DAY
     a = t("2026-11-23T22:00:00Z") if "SUB" not in tag else t("2026-11-24T10:00:00Z")
     b = a + span
-    whole = source.window(a, b)
+    whole = source.window(a, b, now=b)
     assert len(whole) > 100
     rng = random.Random(f"{scenario}/{tag}")
     for _ in range(3):
@@ -83,14 +83,14 @@ def test_any_split_of_a_window_concatenates_to_the_same_events(scenarios, scenar
         cuts |= {int(x) for x in rng.sample(whole.ticks.tolist(), 10)}
         cuts |= {(a // source.spacing + rng.randrange(1, 50)) * source.spacing}
         edges = [a, *sorted(c for c in cuts if a < c <= b), b + 1]
-        pieces = [source.window(lo, hi - 1) for lo, hi in zip(edges, edges[1:])]
+        pieces = [source.window(lo, hi - 1, now=b) for lo, hi in zip(edges, edges[1:])]
         joined = type(whole).concat(pieces)
         same_events(joined, whole)
     # chunking inside the source does not matter either, ascending or descending
     for size, stop in ((1, a + 300 * source.spacing), (97, b), (1000, b)):
-        part = source.window(a, stop)
-        same_events(type(whole).concat(list(source.chunks(a, stop, chunk_slots=size))), part)
-        backwards = type(whole).concat(list(source.chunks(a, stop, descending=True, chunk_slots=size)))
+        part = source.window(a, stop, now=b)
+        same_events(type(whole).concat(list(source.chunks(a, stop, now=b, chunk_slots=size))), part)
+        backwards = type(whole).concat(list(source.chunks(a, stop, now=b, descending=True, chunk_slots=size)))
         same_events(backwards, part.reversed())
 
 

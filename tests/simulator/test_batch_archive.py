@@ -12,9 +12,9 @@ from simulator.settings import Settings
 T = 10_000_000
 
 
-@pytest.fixture(scope="module", params=["qa-tiny", "default", "qa-gaps", "qa-subsecond", "qa-digital"])
+@pytest.fixture(scope="module", params=["qa-tiny", "default", "qa-gaps", "qa-subsecond", "qa-digital", "living"])
 def sim(request):
-    return Simulator(load_scenario(request.param), Settings())
+    return Simulator(load_scenario(request.param, now="2026-11-25T00:00:00Z"), Settings())
 
 
 @pytest.mark.parametrize("start_hours, end_hours", [(-0.1, 0), (-26, -25.8), (-30 * 24, -30 * 24 + 0.05), (-0.2, 0.05)])
@@ -23,11 +23,11 @@ def test_batch_equals_one_point_reads(sim, start_hours, end_hours):
     sources = [sim.archive.of(p.point).source for p in points]
     now = sim.now()
     start, end = now + int(start_hours * 3600 * T) + 12_345, now + int(end_hours * 3600 * T)
-    values, bounds, covered = window(sources, start, end)
+    values, bounds, covered = window(sources, start, end, now=now)
     assert list(covered) == [end] * len(sources)
     assert bounds[-1] == len(values)
     for i, source in enumerate(sources):
-        expected = source.window(start, end)
+        expected = source.window(start, end, now=now)
         got = values.take(slice(bounds[i], bounds[i + 1]))
         assert np.array_equal(got.ticks, expected.ticks), points[i].name
         assert np.array_equal(got.value, expected.value), points[i].name
@@ -40,11 +40,11 @@ def test_max_slots_bounds_each_point_and_says_how_far(sim):
     sources = [sim.archive.of(p.point).source for p in points]
     now = sim.now()
     start = now - 3600 * T
-    values, bounds, covered = window(sources, start, now, max_slots=10)
+    values, bounds, covered = window(sources, start, now, now=now, max_slots=10)
     for i, source in enumerate(sources):
         got = values.take(slice(bounds[i], bounds[i + 1]))
         assert covered[i] <= now
-        expected = source.window(start, int(covered[i]))
+        expected = source.window(start, int(covered[i]), now=now)
         assert np.array_equal(got.ticks, expected.ticks)
         assert np.array_equal(got.value, expected.value)
 
