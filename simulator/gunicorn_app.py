@@ -13,6 +13,11 @@ from gunicorn.app.base import BaseApplication
 
 from .settings import Settings
 
+# gunicorn's default: a request line (method, URL, version) longer than this gets 414 URI Too Long before
+# the app sees it, as a real PI Web API (HTTP.sys) answers 414 to a too-long URL. Clients that name many
+# WebIDs in one URL must split their requests (or POST a batch).
+LIMIT_REQUEST_LINE = 4094
+
 
 class _Server(BaseApplication):
     def __init__(self, app, options: dict) -> None:
@@ -44,7 +49,7 @@ def serve(settings: Settings) -> None:
         "threads": settings.threads,
         "preload_app": True,
         "timeout": 300,
-        "limit_request_line": 0,  # stream sets name many WebIDs in one URL
+        "limit_request_line": LIMIT_REQUEST_LINE,
         "accesslog": "-",
         "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
     }

@@ -17,6 +17,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from .gunicorn_app import LIMIT_REQUEST_LINE
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -56,7 +58,7 @@ class SimulatorProcess:
         environment = dict(os.environ, PISIM_SCENARIO=scenario, **(env or {}))
         command = [sys.executable, "-m", "gunicorn", "simulator.wsgi:app", "-b", f"127.0.0.1:{self.port}",
                    "-w", str(workers), "--threads", str(threads), "--preload", "--timeout", "300",
-                   "--limit-request-line", "0", "--log-level", "warning", *extra_args]
+                   "--limit-request-line", str(LIMIT_REQUEST_LINE), "--log-level", "warning", *extra_args]
         self.process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT)
         try:
