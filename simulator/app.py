@@ -24,7 +24,7 @@ def create_app(scenario: Scenario | str | None = None, **overrides: object) -> F
     app.json.sort_keys = False
     app.extensions["pisim"] = simulator
     errors.register(app)
-    mock.init_app(app, seed=loaded.seed, faults=loaded.faults, now=simulator.now)
+    mock.init_app(app, seed=loaded.seed, faults=loaded.faults)  # the journal keeps wall-clock times
     auth.init_app(app, loaded.auth)
     for blueprint in routes.BLUEPRINTS:
         app.register_blueprint(blueprint)

@@ -12,6 +12,7 @@ import hashlib
 import math
 import re
 import string
+import threading
 import uuid
 from dataclasses import dataclass
 from dataclasses import field
@@ -110,7 +111,7 @@ class EventFrameIndex:
         for number, _ in enumerate(self.schedules):
             self._prefixes[self._prefix(number)] = number
         self._cache: dict[tuple[int, int], EventFrameEntry] = {}
-        self._faker = None
+        self._fakers = threading.local()  # a Faker per thread: seeding a shared one races
 
     # -- identity --------------------------------------------------------------------------------
 
@@ -267,11 +268,13 @@ class EventFrameIndex:
         return recipe.value
 
     def _fake(self):
-        if self._faker is None:
+        """This thread's Faker: its value is a pure function of the seed it is given just before the call."""
+        fake = getattr(self._fakers, "faker", None)
+        if fake is None:
             from faker import Faker
 
-            self._faker = Faker()
-        return self._faker
+            fake = self._fakers.faker = Faker()
+        return fake
 
     # -- search ----------------------------------------------------------------------------------
 
