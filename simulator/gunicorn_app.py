@@ -41,7 +41,8 @@ def serve(settings: Settings) -> None:
         if getattr(settings, name) < 1:
             raise ValueError(f"--{name}: expected a whole number >= 1, got {getattr(settings, name)}")
 
-    app = create_app(settings.scenario, **{k: getattr(settings, k) for k in ("now", "validate_responses")})
+    app = create_app(settings.scenario, **{k: getattr(settings, k)
+                                           for k in ("now", "validate_responses", "admin_token", "admin_open")})
     app.extensions["pisim"].warm()  # before the workers fork: they share the opened streams
     options = {
         "bind": f"{settings.host}:{settings.port}",
@@ -53,6 +54,11 @@ def serve(settings: Settings) -> None:
         "accesslog": "-",
         "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
     }
+    admin = app.extensions["pisim.admin"]
+    if not admin.open and not (admin.users or admin.tokens):
+        print("pi-sim: note: the scenario enables auth and names no admin credentials, so /__admin answers 401 "
+              "to everyone: give admin: {users, tokens} in the scenario, --admin-token (PISIM_ADMIN_TOKEN), "
+              "or --admin-open for local QA.", file=sys.stderr, flush=True)
     if settings.workers > 1:
         print(f"pi-sim: note: {settings.workers} workers, each with its own mock state (stubs, journal, runtime "
               "faults, recordings, request counters): an admin call reaches one of them. For WireMock-style "

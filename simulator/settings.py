@@ -24,6 +24,8 @@ class Settings:
     now: str | None = None  # overrides the scenario clock ("2026-11-25T00:00:00Z")
     journal_size: int = 10_000
     mappings_dir: str | None = None
+    admin_token: str | None = None  # a Bearer token for /__admin, besides the scenario's admin credentials
+    admin_open: bool = False  # /__admin open to everyone whatever the scenario says (local QA only)
 
     @classmethod
     def load(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:

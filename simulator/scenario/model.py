@@ -51,6 +51,16 @@ class Auth:
 
 
 @dataclass(frozen=True)
+class Admin:
+    """Who may use /__admin. auth: "auto" (closed when `Auth` does not allow anonymous), "required"
+    (always closed) or "none" (open, for local QA); users (Basic) and tokens (Bearer) get in."""
+
+    auth: str = "auto"
+    users: tuple[User, ...] = ()
+    tokens: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class DigitalSet:
     name: str
     states: tuple[tuple[int, str], ...]  # (code, name), codes unique
@@ -354,6 +364,7 @@ class Scenario:
     clock: Clock = field(default_factory=Clock)
     limits: Limits = field(default_factory=Limits)
     auth: Auth = field(default_factory=Auth)
+    admin: Admin = field(default_factory=Admin)
     digital_sets: tuple[DigitalSet, ...] = ()
     data_servers: tuple[DataServer, ...] = ()
     asset_servers: tuple[AssetServer, ...] = ()
