@@ -150,6 +150,34 @@ class Signal:
     faker: str | None = None
 
 
+BAD_VALUE_KINDS = ("object", "errors", "field")
+
+
+@dataclass(frozen=True)
+class StreamErrors:
+    """A share of stream-set reads in which this stream alone fails with a WebException."""
+
+    rate: float = 0.0
+    status: int = 500
+    message: str = "[-10722] PINET: Timeout on PI RPC or System Call."
+
+
+@dataclass(frozen=True)
+class BadValues:
+    """Values PI reports as errors, by (seed, point, timestamp): a share `rate` of the good values
+    comes back as one of `kinds` ("object": Value {"Name": name, "Value": code}; "errors": Value
+    {"Errors": [message]}; "field": Value null and the TimedValue's Errors [{FieldName, Message}]),
+    all with Good false. `array` > 0 makes every good value a JSON array of that many numbers."""
+
+    rate: float = 0.0
+    kinds: tuple[str, ...] = ("object",)
+    name: str = "Error"
+    code: int = -11059
+    message: str = "[-11059] No Good Data For Calculation"
+    array: int = 0
+    stream_errors: StreamErrors = field(default_factory=StreamErrors)
+
+
 @dataclass(frozen=True)
 class Point:
     """A PI point (tag) and the recipe of its virtual archive."""
@@ -174,6 +202,7 @@ class Point:
     gaps: tuple[Gap, ...] = ()
     outages: Outages = field(default_factory=Outages)
     system_states: SystemStates = field(default_factory=SystemStates)
+    bad_values: BadValues | None = None
 
 
 @dataclass(frozen=True)
