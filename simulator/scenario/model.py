@@ -203,6 +203,7 @@ class Point:
     outages: Outages = field(default_factory=Outages)
     system_states: SystemStates = field(default_factory=SystemStates)
     bad_values: BadValues | None = None
+    deleted: int | None = None  # the point exists from `created` (or always) until `deleted` (or always)
 
 
 @dataclass(frozen=True)
@@ -309,6 +310,19 @@ class EventFrameSchedule:
     elements: tuple[str, ...] = ()
     severity: str = "None"
     description: str = ""
+    attributes: tuple[tuple[str, AttributeRecipe], ...] = ()
+    close_delay: tuple[int, int] = (0, 0)  # a frame's end shows this long after it ended (drawn per frame)
+    edits: FrameEdits | None = None
+
+
+@dataclass(frozen=True)
+class FrameEdits:
+    """A share `rate` of a schedule's frames get `attributes` (recipes, drawn anew) some time in
+    [min_after, max_after] after they end: AF users correcting a batch record."""
+
+    rate: float
+    min_after: int
+    max_after: int
     attributes: tuple[tuple[str, AttributeRecipe], ...] = ()
 
 

@@ -262,6 +262,7 @@ class PointRecipeSchema(Base):
     zero = Num()
     display_digits = Int(low=-20, high=10)
     created = Time()
+    deleted = Time()
     signal = Cached(SignalSchema)
     events = Cached(EventsSchema)
     quality = Cached(QualitySchema)
@@ -285,6 +286,8 @@ class PointRecipeSchema(Base):
         elif "digital_set" in data:
             raise ValidationError(f"only Digital points take a digital_set (this one is {point_type})",
                                   "digital_set")
+        if "deleted" in data and "created" in data and data["deleted"] <= data["created"]:
+            raise ValidationError("a point must be deleted after it is created", "deleted")
         if "bad_values" in data and data["bad_values"].array and point_type not in model.NUMERIC_POINT_TYPES:
             raise ValidationError(f"only numeric points take bad_values.array (this one is {point_type})",
                                   "bad_values")
