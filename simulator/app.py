@@ -33,8 +33,9 @@ def create_app(scenario: Scenario | str | None = None, **overrides: object) -> F
     app.json.sort_keys = False
     app.extensions["pisim"] = simulator
     errors.register(app)
-    mock.init_app(app, seed=loaded.seed, faults=loaded.faults, now=simulator.now)
-    auth.init_app(app, loaded.auth)
+    mock.init_app(app, seed=loaded.seed, faults=loaded.faults)  # the journal keeps wall-clock times
+    auth.init_app(app, loaded.auth, auth.admin_access(loaded.auth, loaded.admin, token=settings.admin_token,
+                                                      open_=settings.admin_open))
     for blueprint in routes.BLUEPRINTS:
         app.register_blueprint(blueprint)
     if settings.validate_responses:

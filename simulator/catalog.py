@@ -85,6 +85,13 @@ class PointEntry(Identified):
         return {"marker": "DP", "guids": (self.server.id,), "point_id": self.point.id,
                 "path": f"{self.server.name}\\{self.point.name}"}
 
+    def exists(self, now: int | None) -> bool:
+        """Whether the point exists at `now`: from its `created` until its `deleted` (None: any time)."""
+        p = self.point
+        if now is None:
+            return True
+        return (p.created is None or p.created <= now) and (p.deleted is None or now < p.deleted)
+
 
 @dataclass(eq=False)
 class AssetServerEntry(Identified):
@@ -222,6 +229,9 @@ class Catalog:
             self.data_servers.append(entry)
             self._servers_by_name[server.name.lower()] = entry
             self._servers_by_id[server.id.lower()] = entry
+        # whether any point comes or goes with the clock (30,000 points need no filter otherwise)
+        self._lifetimes = any(p.created is not None or p.deleted is not None
+                              for server in scenario.data_servers for p in server.points)
         self.asset_servers: list[AssetServerEntry] = []
         self._asset_by_id: dict[str, AssetServerEntry] = {}
         self._databases_by_id: dict[str, DatabaseEntry] = {}
@@ -290,18 +300,29 @@ class Catalog:
         m = re.fullmatch(r"\\\\(?:PIServers\[(?P<a>[^\]]+)\]|(?P<b>[^\\\[\]]+))", text, re.IGNORECASE)
         return self.data_server_by_name(m.group("a") or m.group("b")) if m else None
 
-    def point_by_path(self, path: str) -> PointEntry | None:
+    def point_by_path(self, path: str, now: int | None = None) -> PointEntry | None:
+        """A point by \\\\SERVER\\TAG; None when unknown or, given `now`, not existing then."""
         m = re.fullmatch(r"\\\\([^\\]+)\\(.+)", path.strip())
         if not m:
             return None
         server = self.data_server_by_name(m.group(1))
-        return server.by_name.get(m.group(2).lower()) if server else None
+        found = server.by_name.get(m.group(2).lower()) if server else None
+        return found if found is not None and found.exists(now) else None
 
-    def find_points(self, server: DataServerEntry, name_filter: str | None) -> list[PointEntry]:
+    def find_points(self, server: DataServerEntry, name_filter: str | None, now: int | None = None
+                    ) -> list[PointEntry]:
+        """The server's points matching a name filter that exist at `now` (all, without `now`)."""
+        points = self.existing(server.points, now)
         if not name_filter or name_filter == "*":
-            return server.points
+            return points
         pattern = _wildcard(name_filter)
-        return [p for p in server.points if pattern.match(p.point.name)]
+        return [p for p in points if pattern.match(p.point.name)]
+
+    def existing(self, points: list[PointEntry], now: int | None) -> list[PointEntry]:
+        """`points` without those not created yet or deleted already at `now` (the same list when none changes)."""
+        if now is None or not self._lifetimes:
+            return points
+        return [p for p in points if p.exists(now)]
 
     def digital_set(self, name: str) -> DigitalSet | None:
         return self.digital_sets.get(name.lower()) if name else None
@@ -338,7 +359,7 @@ class Catalog:
         Answers are kept, except for event frames (open or closed depends on `now`)."""
         found = self._resolved.get(web_id) or self.point_web_ids().get(web_id)
         if found is not None:
-            return found
+            return self._existing(found, web_id, now)
         try:
             info = webid.decode(web_id)
         except webid.InvalidWebIdError as exc:
@@ -346,10 +367,18 @@ class Catalog:
         found = self._resolve(info, now)
         if found is None:
             raise UnknownWebIdError(f"The WebID '{web_id}' does not name an object in this system.")
+        self._existing(found, web_id, now)
         if not isinstance(found, EventFrameEntry) and not isinstance(getattr(found, "owner", None), EventFrameEntry):
             if len(self._resolved) >= RESOLVED_CACHE:
                 self._resolved.clear()
             self._resolved[web_id] = found
+        return found
+
+    @staticmethod
+    def _existing(found, web_id: str, now: int | None):
+        """`found`, unless it is a point that does not exist at `now`: PI's 404 for a deleted point."""
+        if isinstance(found, PointEntry) and not found.exists(now):
+            raise UnknownWebIdError(f"The WebID '{web_id}' does not name an object in this system.")
         return found
 
     def point_web_ids(self) -> dict[str, PointEntry]:

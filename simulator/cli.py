@@ -40,7 +40,12 @@ def _fail(error: Exception, code: int = 2) -> None:
               help="Where a moving clock starts (default: the scenario's clock.now, else the wall clock).")
 @click.option("--validate-responses", is_flag=True, default=None,
               help="Check every response against contracts/piwebapi.yaml (slower; for debugging).")
-def serve(scenario, host, port, workers, threads, now, clock_speed, clock_start, validate_responses) -> None:
+@click.option("--admin-token", default=None, envvar="PISIM_ADMIN_TOKEN",
+              help="A Bearer token for /__admin (prefer the PISIM_ADMIN_TOKEN variable: argv is visible to ps).")
+@click.option("--admin-open", is_flag=True, default=None,
+              help="Leave /__admin open to everyone even when the scenario enables auth (local QA only).")
+def serve(scenario, host, port, workers, threads, now, clock_speed, clock_start, validate_responses, admin_token,
+          admin_open) -> None:
     """Serve a scenario with gunicorn. The clock follows the wall clock unless pinned."""
     from .gunicorn_app import serve as run
     from .settings import Settings
@@ -48,7 +53,8 @@ def serve(scenario, host, port, workers, threads, now, clock_speed, clock_start,
     try:
         settings = Settings.load(scenario=scenario, host=host, port=port, workers=workers, threads=threads,
                                  now=now, clock_speed=clock_speed, clock_start=clock_start,
-                                 validate_responses=validate_responses)
+                                 validate_responses=validate_responses, admin_token=admin_token,
+                                 admin_open=admin_open)
         run(settings)
     except ScenarioError as error:
         _fail(error)

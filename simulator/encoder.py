@@ -20,7 +20,9 @@ from .archive.values import Values
 from .states import SYSTEM
 
 ITEM_FIELDS = ("Timestamp", "Value", "UnitsAbbreviation", "Good", "Questionable", "Substituted", "Annotated")
-BAD = 8  # variant index of a system-state value
+ALL_FIELDS = ITEM_FIELDS + ("Errors",)  # Errors only on the bad values a scenario declares
+BAD = 8  # variant index of a system-state (or error) value
+BAD_FIELD = 9  # an error value whose TimedValue lists its Errors
 
 
 def _json(value: object) -> str:
@@ -42,11 +44,13 @@ def system_state_json(code: int) -> str:
 class ValueFormat:
     """How one stream spells its values: point type, units, digital states, string vocabulary."""
 
-    __slots__ = ("point_type", "static", "units", "digital", "vocabulary")
+    __slots__ = ("point_type", "static", "units", "digital", "vocabulary", "bad", "field_errors")
 
     def __init__(self, point_type: str, units: str = "", digital_states: dict[int, str] | None = None,
-                 vocabulary: tuple[str, ...] = (), static: object = None) -> None:
+                 vocabulary: tuple[str, ...] = (), static: object = None, bad=None) -> None:
         self.point_type = point_type
+        self.bad = bad  # a badvalues.BadValueRule, or None
+        self.field_errors = bad.field_errors if bad is not None else ""
         self.static = static
         self.units = units
         self.digital = {code: state_json(code, name, False) for code, name in (digital_states or {}).items()}
@@ -68,32 +72,59 @@ class ValueFormat:
             vocabulary = self.vocabulary or ['""']
             last = len(vocabulary) - 1
             texts = [vocabulary[min(i, last)] for i in values.value.astype(np.int64).tolist()]
+        elif self.bad is not None and self.bad.array:
+            texts = _array_texts(_numeric(kind, values.value), self.bad.array)
         else:
-            if kind in ("Int16", "Int32"):
-                array = values.value.astype(np.int64)
-            elif kind in ("Float32", "Float16"):
-                array = values.value.astype(np.float32)
-            else:
-                array = values.value
             # descending reads hand over reversed views: orjson serialises C-contiguous arrays only
-            texts = orjson.dumps(np.ascontiguousarray(array),
+            texts = orjson.dumps(np.ascontiguousarray(_numeric(kind, values.value)),
                                  option=orjson.OPT_SERIALIZE_NUMPY).decode()[1:-1].split(",")
         bad = np.flatnonzero(values.state >= 0)
         if len(bad):
             for i, code in zip(bad.tolist(), values.state[bad].tolist()):
                 texts[i] = system_state_json(code)
+        if self.bad is not None:
+            kinds = self.bad.kinds(values.ticks)
+            replaced = self.bad.texts
+            for i in np.flatnonzero((kinds >= 0) & (values.state < 0)).tolist():
+                texts[i] = replaced[kinds[i]]
         return texts
+
+    def variants(self, values: Values, variant: np.ndarray) -> np.ndarray:
+        """`variant` (the quality tails of `values`) with the declared error values marked bad."""
+        if self.bad is None:
+            return variant
+        kinds = self.bad.kinds(values.ticks)
+        hit = (kinds >= 0) & (values.state < 0)
+        if not hit.any():
+            return variant
+        return np.where(hit, np.where(kinds == 2, BAD_FIELD, BAD), variant)
 
     def scalar(self, values: Values, i: int) -> object:
         """One value as a Python object (for the few places that build dicts)."""
         return orjson.loads(self.value_texts(values.take(slice(i, i + 1)))[0])
 
 
-def _variants(units: str, fields: tuple[str, ...]) -> list[str]:
-    """The text after the value for each of the 9 quality variants (flags 0..7, then bad)."""
+def _numeric(kind: str, value: np.ndarray) -> np.ndarray:
+    """Values as the point type prints them (Float32 as a Single, integers without a fraction)."""
+    if kind in ("Int16", "Int32"):
+        return value.astype(np.int64)
+    if kind in ("Float32", "Float16"):
+        return value.astype(np.float32)
+    return value
+
+
+def _array_texts(array: np.ndarray, length: int) -> list[str]:
+    """An array-valued point: each value as the JSON array [v, v+1, ..., v+length-1]."""
+    grid = np.ascontiguousarray(array.reshape(-1, 1) + np.arange(length, dtype=array.dtype))
+    text = orjson.dumps(grid, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+    return [f"[{row}]" for row in text[2:-2].split("],[")]
+
+
+def _variants(units: str, fields: tuple[str, ...], field_errors: str = "") -> list[str]:
+    """The text after the value for each quality variant (flags 0..7, bad, bad with its Errors)."""
     out = []
-    for variant in range(9):
-        bad = variant == BAD
+    for variant in range(10):
+        bad = variant >= BAD
         flags = 0 if bad else variant
         parts = []
         if "UnitsAbbreviation" in fields:
@@ -106,20 +137,22 @@ def _variants(units: str, fields: tuple[str, ...]) -> list[str]:
             parts.append('"Substituted":' + ("true" if flags & SUBSTITUTED else "false"))
         if "Annotated" in fields:
             parts.append('"Annotated":' + ("true" if flags & ANNOTATED else "false"))
+        if variant == BAD_FIELD and field_errors and "Errors" in fields:
+            parts.append('"Errors":' + field_errors)
         out.append("".join("," + p for p in parts) + "}")
     return out
 
 
 @functools.lru_cache(maxsize=1024)
-def _tails(units: str, fields: tuple[str, ...]) -> tuple[np.ndarray, tuple[str, ...]]:
-    """The 9 quality tails (see `_variants`) with and without the "," that follows an item."""
-    tails = tuple(_variants(units, fields))
+def _tails(units: str, fields: tuple[str, ...], field_errors: str = "") -> tuple[np.ndarray, tuple[str, ...]]:
+    """The quality tails (see `_variants`) with and without the "," that follows an item."""
+    tails = tuple(_variants(units, fields, field_errors))
     with_comma = np.empty(len(tails), dtype=object)
     with_comma[:] = [t + "," for t in tails]
     return with_comma, tails
 
 
-def item_pieces(values: Values, fmt: ValueFormat, fields: tuple[str, ...] = ITEM_FIELDS) -> list[str]:
+def item_pieces(values: Values, fmt: ValueFormat, fields: tuple[str, ...] = ALL_FIELDS) -> list[str]:
     """Strings whose concatenation is the items of a JSON array, "," included, brackets not.
 
     Three pieces per item (timestamp head, value text, quality tail): no per-item string is built,
@@ -128,12 +161,12 @@ def item_pieces(values: Values, fmt: ValueFormat, fields: tuple[str, ...] = ITEM
     n = len(values)
     if n == 0:
         return []
-    fields = tuple(f for f in ITEM_FIELDS if f in fields)
+    fields = tuple(f for f in ALL_FIELDS if f in fields)
     if "Timestamp" not in fields or "Value" not in fields:
         return [",".join(items(values, fmt, fields))]
-    with_comma, tails = _tails(fmt.units, fields)
+    with_comma, tails = _tails(fmt.units, fields, fmt.field_errors)
     bad = values.state >= 0
-    variant = np.where(bad, BAD, values.flags) if bad.any() else values.flags
+    variant = fmt.variants(values, np.where(bad, BAD, values.flags) if bad.any() else values.flags)
     pieces: list = [None] * (3 * n)
     pieces[0::3] = pitime.format_times_prefixed(values.ticks, '{"Timestamp":"', '","Value":')
     pieces[1::3] = fmt.value_texts(values)
@@ -145,11 +178,11 @@ def item_pieces(values: Values, fmt: ValueFormat, fields: tuple[str, ...] = ITEM
 _NUMERIC = {"Int16": np.int64, "Int32": np.int64, "Float32": np.float32, "Float16": np.float32, "Float64": np.float64}
 
 
-def item_pieces_many(members: list[tuple[Values, ValueFormat]], fields: tuple[str, ...] = ITEM_FIELDS
+def item_pieces_many(members: list[tuple[Values, ValueFormat]], fields: tuple[str, ...] = ALL_FIELDS
                      ) -> list[list[str]]:
     """`item_pieces` of many streams at once: one timestamp pass and one orjson call per numeric
     type for all of them, so a stream set of thousands of short streams costs per value."""
-    fields = tuple(f for f in ITEM_FIELDS if f in fields)
+    fields = tuple(f for f in ALL_FIELDS if f in fields)
     sizes = [len(values) for values, _ in members]
     total = sum(sizes)
     if "Timestamp" not in fields or "Value" not in fields or total == 0:
@@ -160,7 +193,7 @@ def item_pieces_many(members: list[tuple[Values, ValueFormat]], fields: tuple[st
     texts: list = [None] * total
     by_type: dict[type, list[int]] = {}
     for i, (values, fmt) in enumerate(members):
-        kind = _NUMERIC.get(fmt.point_type)
+        kind = _NUMERIC.get(fmt.point_type) if fmt.bad is None else None
         if kind is None:
             if sizes[i]:
                 texts[bounds[i]:bounds[i + 1]] = fmt.value_texts(values)
@@ -184,12 +217,13 @@ def item_pieces_many(members: list[tuple[Values, ValueFormat]], fields: tuple[st
         if a == b:
             out.append([])
             continue
-        with_comma, tails = _tails(fmt.units, fields)
+        with_comma, tails = _tails(fmt.units, fields, fmt.field_errors)
+        member_variant = fmt.variants(values, variant[a:b])
         pieces: list = [None] * (3 * (b - a))
         pieces[0::3] = heads[a:b]
         pieces[1::3] = texts[a:b]
-        pieces[2::3] = with_comma[variant[a:b]].tolist()
-        pieces[-1] = tails[int(variant[b - 1])]
+        pieces[2::3] = with_comma[member_variant].tolist()
+        pieces[-1] = tails[int(member_variant[-1])]
         out.append(pieces)
     return out
 
@@ -207,14 +241,14 @@ def envelope_parts(envelope: dict, selection, marker: str) -> tuple[str, str] | 
     return text[:index], text[index + len(quoted):]
 
 
-def items(values: Values, fmt: ValueFormat, fields: tuple[str, ...] = ITEM_FIELDS) -> list[str]:
+def items(values: Values, fmt: ValueFormat, fields: tuple[str, ...] = ALL_FIELDS) -> list[str]:
     """One JSON object text per value, with the given TimedValue fields in PI's order."""
     n = len(values)
     if n == 0:
         return []
-    fields = tuple(f for f in ITEM_FIELDS if f in fields)
-    tails = _tails(fmt.units, fields)[1]
-    variant = np.where(values.state >= 0, BAD, values.flags).tolist()
+    fields = tuple(f for f in ALL_FIELDS if f in fields)
+    tails = _tails(fmt.units, fields, fmt.field_errors)[1]
+    variant = fmt.variants(values, np.where(values.state >= 0, BAD, values.flags)).tolist()
     has_time, has_value = "Timestamp" in fields, "Value" in fields
     if has_time and has_value:
         heads = pitime.format_times_prefixed(values.ticks, '{"Timestamp":"', '","Value":')
@@ -232,8 +266,8 @@ def items(values: Values, fmt: ValueFormat, fields: tuple[str, ...] = ITEM_FIELD
 def item_fields(selection) -> tuple[str, ...]:
     """The TimedValue fields a selection keeps (all without a selection)."""
     if selection is None:
-        return ITEM_FIELDS
-    return tuple(f for f in ITEM_FIELDS if selection.keeps(f))
+        return ALL_FIELDS
+    return tuple(f for f in ALL_FIELDS if selection.keeps(f))
 
 
 def splice(envelope: dict, selection, lists: dict[str, str]) -> str:

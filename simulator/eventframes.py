@@ -3,8 +3,10 @@
 A schedule's frame number i (0-based) is a pure function of (seed, schedule, i): its start, length,
 referenced element and attribute values. A frame exists once its start is at or before `now`, and
 is open (in progress) while its end is after `now`, so with a real-time clock frames open and close
-as time passes. Generated frames carry GUIDs that encode (schedule, i), so a WebID finds its frame
-without enumerating anything.
+as time passes. A schedule's `close_delay` keeps a frame open (EndTime 9999-12-31) for a while after
+its end, as a late-closing EF; its `edits` replace some frames' attribute values some time after they
+end. Both are drawn per (seed, schedule, i) and shown by the clock alone. Generated frames carry GUIDs
+that encode (schedule, i), so a WebID finds its frame without enumerating anything.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import hashlib
 import math
 import re
 import string
+import threading
 import uuid
 from dataclasses import dataclass
 from dataclasses import field
@@ -52,6 +55,9 @@ class EventFrameEntry(Identified):
     description: str = ""
     categories: tuple[str, ...] = ()
     attributes: list[AttributeEntry] = field(default_factory=list)
+    closed_at: int | None = None  # when the end shows (a frame closed late); None: at its end
+    edit_at: int | None = None  # when `edited` replaces `attributes` (AF users correcting it later)
+    edited: list[AttributeEntry] | None = None
 
     @property
     def is_open(self) -> bool:
@@ -71,6 +77,8 @@ class _SafeFormatter(string.Formatter):
 
 
 _FORMATTER = _SafeFormatter()
+_CLOSE_SALT = 0x6A09E667F3BCC908
+_EDIT_SALT = 0x3C6EF372FE94F82B
 
 
 def _format(text: str, values: dict[str, object]) -> str:
@@ -110,7 +118,7 @@ class EventFrameIndex:
         for number, _ in enumerate(self.schedules):
             self._prefixes[self._prefix(number)] = number
         self._cache: dict[tuple[int, int], EventFrameEntry] = {}
-        self._faker = None
+        self._fakers = threading.local()  # a Faker per thread: seeding a shared one races
 
     # -- identity --------------------------------------------------------------------------------
 
@@ -232,15 +240,39 @@ class EventFrameIndex:
         recipes = dict(schedule.attributes)
         frame.attributes = self._attributes(
             frame, lambda attr: self._recipe_value(recipes.get(attr), k, index, attr, names), set(recipes))
+        low, high = schedule.close_delay
+        if high > 0:
+            delay = low + int(hashing.uniform1(k ^ _CLOSE_SALT, index) * (high - low))
+            frame.closed_at = end + delay - delay % TICKS_PER_SECOND
+        edits = schedule.edits
+        if edits is not None and hashing.uniform1(k ^ _EDIT_SALT, index) < edits.rate:
+            after = edits.min_after + int(hashing.uniform1(k ^ _EDIT_SALT, index + 2**40)
+                                          * (edits.max_after - edits.min_after))
+            frame.edit_at = max(end, frame.closed_at or end) + after - after % TICKS_PER_SECOND
+            changed = dict(edits.attributes)
+
+            def edited(attr):
+                if attr in changed:
+                    return self._recipe_value(changed[attr], k ^ _EDIT_SALT, index, attr, names)
+                return self._recipe_value(recipes.get(attr), k, index, attr, names)
+
+            frame.edited = self._attributes(frame, edited, set(recipes) | set(changed))
         return frame
 
     def _as_of(self, frame: EventFrameEntry, now: int | None) -> EventFrameEntry:
-        """The frame as seen at `now`: open while its end lies in the future."""
-        if now is None or frame.end is None or frame.end <= now:
+        """The frame as seen at `now`: open until its end (or its late close) has passed, with its
+        edited attributes once the edit time has."""
+        if now is None or frame.end is None:
             return frame
-        view = EventFrameEntry(frame.database, frame.name, frame.template, frame.start, None, frame.elements,
-                               frame.id, frame.path, frame.severity, frame.description, frame.categories)
-        view.attributes = frame.attributes
+        closes = frame.end if frame.closed_at is None else frame.closed_at
+        is_open = closes > now
+        edited = frame.edit_at is not None and frame.edit_at <= now
+        if not is_open and not edited:
+            return frame
+        view = EventFrameEntry(frame.database, frame.name, frame.template, frame.start,
+                               None if is_open else frame.end, frame.elements, frame.id, frame.path,
+                               frame.severity, frame.description, frame.categories)
+        view.attributes = frame.edited if edited else frame.attributes
         return view
 
     def _recipe_value(self, recipe: AttributeRecipe | None, key: int, index: int, name: str,
@@ -267,11 +299,13 @@ class EventFrameIndex:
         return recipe.value
 
     def _fake(self):
-        if self._faker is None:
+        """This thread's Faker: its value is a pure function of the seed it is given just before the call."""
+        fake = getattr(self._fakers, "faker", None)
+        if fake is None:
             from faker import Faker
 
-            self._faker = Faker()
-        return self._faker
+            fake = self._fakers.faker = Faker()
+        return fake
 
     # -- search ----------------------------------------------------------------------------------
 
@@ -288,7 +322,7 @@ class EventFrameIndex:
 
     def _candidates(self, number: int, schedule: EventFrameSchedule, lo: int, hi: int, now: int | None):
         every = max(1, schedule.every)
-        longest = schedule.max_duration + schedule.jitter
+        longest = schedule.max_duration + schedule.jitter + schedule.close_delay[1]
         first = max(0, math.floor((max(lo, schedule.start - every) - schedule.start - longest) / every))
         top = min(hi, now) if now is not None else hi
         last = math.floor((top - schedule.start) / every)

@@ -26,6 +26,8 @@ class Settings:
     clock_start: str | None = None  # a moving clock's start (default: the scenario's clock.now, else real time)
     journal_size: int = 10_000
     mappings_dir: str | None = None
+    admin_token: str | None = None  # a Bearer token for /__admin, besides the scenario's admin credentials
+    admin_open: bool = False  # /__admin open to everyone whatever the scenario says (local QA only)
 
     @classmethod
     def load(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:

@@ -283,8 +283,7 @@ def stream_set_values(members: list, base: str, web_id_type: str, selection: Sel
             continue
         stream, values = member
         envelope = stream_identity(stream, base, web_id_type)
-        envelope["Value"] = ITEMS_MARKER
-        envelope["UnitsAbbreviation"] = stream.units
+        envelope["Value"] = ITEMS_MARKER  # OSIsoft's StreamValue has no UnitsAbbreviation: the TimedValue does
         raw = encoder.timed_value(values, stream.fmt, value_sel)
         parts.append(encoder.splice(envelope, inner, {ITEMS_MARKER: raw}))
     return encoder.splice({"Links": {}, "Items": ITEMS_MARKER}, selection, {ITEMS_MARKER: "[" + ",".join(parts) + "]"})

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import badvalues
 from .archive import Archive
 from .archive import PointArchive
 from .archive.values import NO_STATE
@@ -83,7 +84,7 @@ def _point_stream(source, entry: PointEntry, catalog: Catalog, archive: Archive,
         digital = catalog.digital_set(point.digital_set)
         states = dict(digital.states) if digital else {}
     vocabulary = archive.vocabulary(point) if point.point_type == "String" else ()
-    fmt = ValueFormat(point.point_type, units, states, vocabulary)
+    fmt = ValueFormat(point.point_type, units, states, vocabulary, bad=badvalues.for_point(point, archive.seed))
     return Stream(source, archive.of(point), fmt)
 
 

@@ -24,6 +24,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from .gunicorn_app import LIMIT_REQUEST_LINE
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -123,14 +125,18 @@ class SimulatorProcess:
     """gunicorn serving a scenario on 127.0.0.1:<free port> until stop()."""
 
     def __init__(self, scenario: str, workers: int = 1, env: dict | None = None, *,
-                 threads: int = 1, startup_timeout: float = 60.0, extra_args: tuple[str, ...] = ()) -> None:
+                 threads: int = 1, startup_timeout: float = 60.0, extra_args: tuple[str, ...] = (),
+                 admin_token: str | None = None) -> None:
         self.scenario = scenario
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.admin_token = admin_token  # a Bearer token /__admin accepts (needed once the scenario enables auth)
         environment = dict(os.environ, PISIM_SCENARIO=scenario, **(env or {}))
+        if admin_token:
+            environment["PISIM_ADMIN_TOKEN"] = admin_token
         command = [sys.executable, "-m", "gunicorn", "simulator.wsgi:app", "-b", f"127.0.0.1:{self.port}",
                    "-w", str(workers), "--threads", str(threads), "--preload", "--timeout", "300",
-                   "--limit-request-line", "0", "--log-level", "warning", *extra_args]
+                   "--limit-request-line", str(LIMIT_REQUEST_LINE), "--log-level", "warning", *extra_args]
         self.process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT)
         try:
@@ -145,7 +151,8 @@ class SimulatorProcess:
 
     def reset(self) -> None:
         """POST /__admin/reset: journal, stubs, runtime faults and counters back to the start."""
-        request = urllib.request.Request(self.url + "/__admin/reset", method="POST", data=b"")
+        headers = {"Authorization": f"Bearer {self.admin_token}"} if self.admin_token else {}
+        request = urllib.request.Request(self.url + "/__admin/reset", method="POST", data=b"", headers=headers)
         with urllib.request.urlopen(request, timeout=10):
             pass
 

@@ -39,6 +39,7 @@ _NO_STATUS = frozenset({"EMPTY_RESPONSE", "CONNECTION_RESET_BY_PEER", "RANDOM_DA
 
 
 def _ticks() -> int:
+    """The wall clock in ticks: when a request was served, whatever the scenario's clock says."""
     return time.time_ns() // 100
 
 

@@ -42,7 +42,7 @@ def get_dataserver(webId: str):
 def get_points(webId: str):
     """GET dataservers/{webId}/points: nameFilter wildcards, startIndex/maxCount paging."""
     s, a = sim(), args()
-    found = s.catalog.find_points(_server(webId), a.get("nameFilter"))
+    found = s.catalog.find_points(_server(webId), a.get("nameFilter"), s.now())
     chosen, links = page(found, a, s.limits.max_returned_items_per_call)
     return many(shapes.point, chosen, links=links)
 

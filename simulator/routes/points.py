@@ -31,7 +31,8 @@ def _point(web_id: str) -> PointEntry:
 def get_by_path():
     """GET points?path=\\\\SERVER\\TAG"""
     path = args().required("path")
-    entry = sim().catalog.point_by_path(path)
+    s = sim()
+    entry = s.catalog.point_by_path(path, s.now())
     if entry is None:
         raise UnknownWebIdError(f"The PI point '{path}' was not found.")
     return one(shapes.point, entry)
@@ -56,7 +57,7 @@ def get_multiple():
     items, failed = [], False
     for kind, identifier in identifiers:
         try:
-            entry = _point(identifier) if kind == "WebId" else s.catalog.point_by_path(identifier)
+            entry = _point(identifier) if kind == "WebId" else s.catalog.point_by_path(identifier, s.now())
             if entry is None:
                 raise UnknownWebIdError(f"The PI point '{identifier}' was not found.")
             items.append({"Identifier": identifier, "IdentifierType": kind,
@@ -109,7 +110,8 @@ def get_search():
             raise InvalidParameterError(f"The WebID '{server_id}' does not name a data server.")
         servers = [server]
     test = _query(a.get("query"))
-    found = [p for server in servers for p in server.points if test is None or test(p)]
+    now = s.now()
+    found = [p for server in servers for p in s.catalog.existing(server.points, now) if test is None or test(p)]
     chosen, links = page(found, a, min(s.limits.search_max_count, s.limits.max_returned_items_per_call))
     web_id_type = a.web_id_type(s.scenario.web_id_type)
     return json_response(shapes.listed([shapes.point(p, base(), web_id_type) for p in chosen],

@@ -2,7 +2,8 @@
 
 Ad hoc sets name their streams with repeated `webId` parameters; /streamsets/{webId}/... reads the
 attributes of an element, event frame or attribute. A stream that cannot be read (unknown or
-malformed WebID) gets a per-item WebException, in its place, instead of failing the whole call.
+malformed WebID), or whose scenario declares stream errors that strike now (simulator.badvalues), gets a
+per-item WebException in its place instead of failing the whole call.
 sortField=Name orders the streams by name.
 """
 from __future__ import annotations
@@ -87,17 +88,29 @@ def _sorted(members: list, a) -> list:
     return streams + [m for m in members if isinstance(m, dict)]
 
 
+def _failing(members: list, now: int, web_id_type: str) -> list:
+    """Streams whose scenario declares stream errors that strike at `now`: a failure in their place."""
+    out = []
+    for m in members:
+        rule = None if isinstance(m, dict) else m.fmt.bad
+        if rule is not None and rule.stream_fails(now):
+            m = {"WebId": m.source.web_id(web_id_type), "WebException": rule.stream_exception()}
+        out.append(m)
+    return out
+
+
 def _respond(members: list, run, shape, run_many=None):
     s, a = sim(), args()
     now = s.now()
-    members = _sorted(members, a)
+    web_id_type = a.web_id_type(s.scenario.web_id_type)
+    members = _failing(_sorted(members, a), now, web_id_type)
     if run_many is not None:
         streams = [m for m in members if not isinstance(m, dict)]
         results = iter(run_many(streams, now))
         rows = [m if isinstance(m, dict) else (m, next(results)) for m in members]
     else:
         rows = [m if isinstance(m, dict) else (m, run(m, now)) for m in members]
-    return json_response(shape(rows, base(), a.web_id_type(s.scenario.web_id_type), a.selected_fields()))
+    return json_response(shape(rows, base(), web_id_type, a.selected_fields()))
 
 
 def _read(kind: str, members: list):

@@ -25,6 +25,7 @@ from .fields import ListOf
 from .fields import MappingOf
 from .fields import Name
 from .fields import Nest
+from .fields import Share
 from .fields import StaticValue
 from .fields import Str
 from .fields import Time
@@ -130,6 +131,12 @@ def format_problem(text: object, allowed: tuple[str, ...]) -> str | None:
     return None
 
 
+class EditsSchema(Base):
+    rate = Share(required=True)
+    after = DurationRange(required=True)
+    attributes = MappingOf(Recipe(), required=True)
+
+
 class ScheduleSchema(Base):
     template = Name(required=True)
     name = Str(non_empty=True)
@@ -142,6 +149,8 @@ class ScheduleSchema(Base):
     severity = Choice(SEVERITIES)
     description = Str()
     attributes = MappingOf(Recipe())
+    close_delay = DurationRange()
+    edits = Nest(EditsSchema)
 
     @validates_schema
     def check(self, data, **kwargs):
@@ -220,4 +229,13 @@ class FrameRefs:
             min_duration=low, max_duration=high, jitter=raw.get("jitter", 0),
             count=raw.get("count"), elements=self.element_refs(raw.get("elements", ()), path),
             severity=raw.get("severity", "None"), description=raw.get("description", ""),
-            attributes=tuple(self.attribute_names(raw.get("attributes", {}), template, path)))
+            attributes=tuple(self.attribute_names(raw.get("attributes", {}), template, path)),
+            close_delay=raw.get("close_delay", (0, 0)), edits=self._edits(raw.get("edits"), template, path))
+
+    def _edits(self, raw: dict | None, template: model.EventFrameTemplate | None, path: tuple
+               ) -> model.FrameEdits | None:
+        if raw is None:
+            return None
+        low, high = raw["after"]
+        names = self.attribute_names(raw["attributes"], template, path + ("edits",))
+        return model.FrameEdits(rate=raw["rate"], min_after=low, max_after=high, attributes=tuple(names))

@@ -51,6 +51,16 @@ class Auth:
 
 
 @dataclass(frozen=True)
+class Admin:
+    """Who may use /__admin. auth: "auto" (closed when `Auth` does not allow anonymous), "required"
+    (always closed) or "none" (open, for local QA); users (Basic) and tokens (Bearer) get in."""
+
+    auth: str = "auto"
+    users: tuple[User, ...] = ()
+    tokens: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class DigitalSet:
     name: str
     states: tuple[tuple[int, str], ...]  # (code, name), codes unique
@@ -200,6 +210,34 @@ class Signal:
     faker: str | None = None
 
 
+BAD_VALUE_KINDS = ("object", "errors", "field")
+
+
+@dataclass(frozen=True)
+class StreamErrors:
+    """A share of stream-set reads in which this stream alone fails with a WebException."""
+
+    rate: float = 0.0
+    status: int = 500
+    message: str = "[-10722] PINET: Timeout on PI RPC or System Call."
+
+
+@dataclass(frozen=True)
+class BadValues:
+    """Values PI reports as errors, by (seed, point, timestamp): a share `rate` of the good values
+    comes back as one of `kinds` ("object": Value {"Name": name, "Value": code}; "errors": Value
+    {"Errors": [message]}; "field": Value null and the TimedValue's Errors [{FieldName, Message}]),
+    all with Good false. `array` > 0 makes every good value a JSON array of that many numbers."""
+
+    rate: float = 0.0
+    kinds: tuple[str, ...] = ("object",)
+    name: str = "Error"
+    code: int = -11059
+    message: str = "[-11059] No Good Data For Calculation"
+    array: int = 0
+    stream_errors: StreamErrors = field(default_factory=StreamErrors)
+
+
 @dataclass(frozen=True)
 class Point:
     """A PI point (tag) and the recipe of its virtual archive."""
@@ -224,6 +262,8 @@ class Point:
     gaps: tuple[Gap, ...] = ()
     outages: Outages = field(default_factory=Outages)
     system_states: SystemStates = field(default_factory=SystemStates)
+    bad_values: BadValues | None = None
+    deleted: int | None = None  # the point exists from `created` (or always) until `deleted` (or always)
 
 
 @dataclass(frozen=True)
@@ -331,6 +371,19 @@ class EventFrameSchedule:
     severity: str = "None"
     description: str = ""
     attributes: tuple[tuple[str, AttributeRecipe], ...] = ()
+    close_delay: tuple[int, int] = (0, 0)  # a frame's end shows this long after it ended (drawn per frame)
+    edits: FrameEdits | None = None
+
+
+@dataclass(frozen=True)
+class FrameEdits:
+    """A share `rate` of a schedule's frames get `attributes` (recipes, drawn anew) some time in
+    [min_after, max_after] after they end: AF users correcting a batch record."""
+
+    rate: float
+    min_after: int
+    max_after: int
+    attributes: tuple[tuple[str, AttributeRecipe], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -414,6 +467,7 @@ class Scenario:
     clock: Clock = field(default_factory=Clock)
     limits: Limits = field(default_factory=Limits)
     auth: Auth = field(default_factory=Auth)
+    admin: Admin = field(default_factory=Admin)
     digital_sets: tuple[DigitalSet, ...] = ()
     data_servers: tuple[DataServer, ...] = ()
     asset_servers: tuple[AssetServer, ...] = ()

@@ -219,6 +219,32 @@ class SystemStatesSchema(Base):
         return model.SystemStates(**data)
 
 
+class StreamErrorsSchema(Base):
+    rate = Share()
+    status = Int(low=400, high=599)
+    message = Str(non_empty=True)
+
+    @post_load
+    def make(self, data, **kwargs):
+        return model.StreamErrors(**data)
+
+
+class BadValuesSchema(Base):
+    rate = Share()
+    kinds = ListOf(Choice(model.BAD_VALUE_KINDS), non_empty=True)
+    name = Str(non_empty=True)
+    code = Int()
+    message = Str(non_empty=True)
+    array = Int(low=0, high=1000)
+    stream_errors = Nest(StreamErrorsSchema)
+
+    @post_load
+    def make(self, data, **kwargs):
+        if "kinds" in data:
+            data["kinds"] = tuple(dict.fromkeys(data["kinds"]))
+        return model.BadValues(**data)
+
+
 IDENTITY_FIELDS = ("name", "id", "descriptor")
 
 
@@ -236,12 +262,14 @@ class PointRecipeSchema(Base):
     zero = Num()
     display_digits = Int(low=-20, high=10)
     created = Time()
+    deleted = Time()
     signal = Cached(SignalSchema)
     events = Cached(EventsSchema)
     quality = Cached(QualitySchema)
     gaps = ListOf(Nest(GapSchema))
     outages = Cached(OutagesSchema)
     system_states = Cached(SystemStatesSchema)
+    bad_values = Cached(BadValuesSchema)
 
     @validates_schema
     def check(self, data, **kwargs):
@@ -258,6 +286,11 @@ class PointRecipeSchema(Base):
         elif "digital_set" in data:
             raise ValidationError(f"only Digital points take a digital_set (this one is {point_type})",
                                   "digital_set")
+        if "deleted" in data and "created" in data and data["deleted"] <= data["created"]:
+            raise ValidationError("a point must be deleted after it is created", "deleted")
+        if "bad_values" in data and data["bad_values"].array and point_type not in model.NUMERIC_POINT_TYPES:
+            raise ValidationError(f"only numeric points take bad_values.array (this one is {point_type})",
+                                  "bad_values")
         kind = data["signal"].kind if "signal" in data else None
         allowed = (DIGITAL_SET_KINDS if point_type == "Digital" else STRING_KINDS if point_type == "String"
                    else NUMERIC_KINDS)

@@ -31,6 +31,7 @@ from .points import DataServerSchema
 from .points import DigitalSetSchema
 
 AUTH_METHODS = ("anonymous", "basic", "bearer")
+ADMIN_AUTH = ("auto", "required", "none")
 WEB_ID_TYPES = ("Full", "IDOnly", "PathOnly", "LocalIDOnly", "DefaultIDOnly")
 
 
@@ -108,6 +109,22 @@ class AuthSchema(Base):
         return model.Auth(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
 
+class AdminSchema(Base):
+    auth = Choice(ADMIN_AUTH)
+    users = ListOf(Nest(UserSchema))
+    tokens = ListOf(Str(non_empty=True))
+
+    @validates_schema
+    def check(self, data, **kwargs):
+        if data.get("auth") == "none" and (data.get("users") or data.get("tokens")):
+            raise ValidationError("none opens the admin API to everyone; drop users/tokens or the opt-out",
+                                  "auth")
+
+    @post_load
+    def make(self, data, **kwargs):
+        return model.Admin(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
 class ScenarioSchema(Base):
     name = Str(non_empty=True)
     description = Str()
@@ -115,6 +132,7 @@ class ScenarioSchema(Base):
     clock = Nest(ClockSchema)
     limits = Nest(LimitsSchema)
     auth = Nest(AuthSchema)
+    admin = Nest(AdminSchema)
     digital_sets = ListOf(Nest(DigitalSetSchema))
     data_servers = ListOf(Nest(DataServerSchema))
     asset_servers = ListOf(Nest(AssetServerSchema))
@@ -237,7 +255,7 @@ def _finish(data: dict, file: str) -> model.Scenario:
     if problems:
         raise Problems(problems)
     stem = file.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    kwargs = {key: data[key] for key in ("description", "seed", "clock", "limits", "auth", "system_version",
+    kwargs = {key: data[key] for key in ("description", "seed", "clock", "limits", "auth", "admin", "system_version",
                                          "product_title", "web_id_type") if key in data}
     return model.Scenario(name=data.get("name", stem), source=file,
                           digital_sets=tuple(data.get("digital_sets", ())), data_servers=tuple(servers),

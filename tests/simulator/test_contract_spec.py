@@ -46,6 +46,8 @@ NON_OFFICIAL_SCHEMAS = {
     "PITimestamp": "a shared string pattern, not an object",
     "DigitalValue": "the {Name, Value, IsSystem} value of a digital or system state",
     "AnyValue": "the union a TimedValue.Value may hold",
+    "ErrorValue": "a bad value {Name, Value} (a scenario's bad_values)",
+    "ErrorsValue": "a bad value {Errors: [...]} (a scenario's bad_values)",
     "Versions": "the map System_Versions returns (an inline object in the official spec)",
     "BatchRequest": "the map Batch_Execute takes (an inline object in the official spec)",
     "BatchResponse": "the map Batch_Execute returns (an inline object in the official spec)",
@@ -436,6 +438,16 @@ def test_a_valid_timed_values_body_passes(contract):
     )
     contract.validate_response("GET", "/piwebapi/streams/F1DPabc/interpolated", 200, JSON, body)
     contract.validate_response("GET", "/piwebapi/streams/F1DPabc/recorded", 200, JSON, body)
+
+
+def test_a_stream_value_carries_its_units_on_the_timed_value_only(contract):
+    member = {"WebId": "F1DPabc", "Name": "T", "Path": "\\\\PISRV01\\T", "Links": {"Source": "x"},
+              "Value": _timed_value()}
+    url = "/piwebapi/streamsets/value"
+    contract.validate_response("GET", url, 200, JSON, orjson.dumps({"Links": {}, "Items": [member]}))
+    with pytest.raises(ContractViolation, match="UnitsAbbreviation"):
+        contract.validate_response("GET", url, 200, JSON, orjson.dumps(
+            {"Links": {}, "Items": [{**member, "UnitsAbbreviation": "m3/h"}]}))
 
 
 def test_good_as_a_string_fails_with_a_json_pointer(contract):

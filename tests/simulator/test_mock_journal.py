@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 
 import pytest
 from flask import Flask
@@ -189,3 +190,16 @@ def test_admin_journal_endpoints(app):
     assert client.post("/__admin/requests/remove", json={"urlPath": "/piwebapi/points/C"}).json == {"removed": 1}
     assert client.delete("/__admin/requests").status_code == 200
     assert client.get("/__admin/requests").json["requests"] == []
+
+
+def test_logged_date_is_the_wall_clock_time_of_the_request_not_the_scenario_clock(tiny_scenario):
+    from simulator import create_app
+
+    app = create_app(tiny_scenario, now="2026-11-25T00:00:00Z")
+    client = app.test_client()
+    before = time.time()
+    assert client.get("/piwebapi/dataservers").status_code == 200
+    after = time.time()
+    (logged,) = client.get("/__admin/requests").get_json()["requests"]
+    assert before - 0.001 <= logged["request"]["loggedDate"] / 1000 <= after + 0.001
+    assert logged["request"]["loggedDateString"] != "2026-11-25T00:00:00.000Z"

@@ -100,7 +100,9 @@ def test_an_elements_attributes_as_a_stream_set(client, tree, read):
         assert member_values(member, read) == single_values(single(client, attribute.web_id(), read), read)
     if read == "end":
         assert items[3]["Value"]["Value"] == 100.0 and items[3]["Value"]["Timestamp"] == "1970-01-01T00:00:00Z"
-        assert items[0]["UnitsAbbreviation"] == "degC" and items[3]["UnitsAbbreviation"] == "m3"
+        # OSIsoft's StreamValue has no UnitsAbbreviation: it is on the TimedValue only
+        assert items[0]["Value"]["UnitsAbbreviation"] == "degC" and items[3]["Value"]["UnitsAbbreviation"] == "m3"
+        assert all("UnitsAbbreviation" not in member for member in items)
 
 
 def test_element_stream_set_filters(client, tree):
