@@ -7,6 +7,7 @@ from . import auth
 from . import errors
 from . import mock
 from . import routes
+from . import write_paths
 from .backend import Simulator
 from .paths import CaseInsensitivePaths
 from .scenario import load_scenario
@@ -24,7 +25,8 @@ def create_app(scenario: Scenario | str | None = None, **overrides: object) -> F
     app.json.sort_keys = False
     app.extensions["pisim"] = simulator
     errors.register(app)
-    mock.init_app(app, seed=loaded.seed, faults=loaded.faults, now=simulator.now)
+    mocked = mock.init_app(app, seed=loaded.seed, faults=loaded.faults, now=simulator.now)
+    mocked.reset_hooks.append(write_paths.install(app, simulator))
     auth.init_app(app, loaded.auth)
     for blueprint in routes.BLUEPRINTS:
         app.register_blueprint(blueprint)

@@ -15,6 +15,7 @@ from ..scenario.model import TICKS_PER_DAY
 from ..scenario.model import TICKS_PER_SECOND
 from ..scenario.model import Point
 from . import hashing
+from . import writes
 from .signals import Signal
 from .signals import point_key
 from .values import ANNOTATED
@@ -69,6 +70,13 @@ class EventSource:
 
     def chunks(self, start: int, end: int, *, descending: bool = False,
                chunk_slots: int = CHUNK_SLOTS, first_slots: int | None = None) -> Iterator[Values]:
+        """`generated_chunks` with the values written to the point in this process applied."""
+        generated = self.generated_chunks(start, end, descending=descending, chunk_slots=chunk_slots,
+                                          first_slots=first_slots)
+        return writes.overlaid(self, generated, start, end, descending)
+
+    def generated_chunks(self, start: int, end: int, *, descending: bool = False,
+                         chunk_slots: int = CHUNK_SLOTS, first_slots: int | None = None) -> Iterator[Values]:
         """The events of [start, end] in chunks of at most `chunk_slots` slots, in time order
         (or reverse time order), each chunk itself ordered the same way.
 

@@ -8,9 +8,11 @@ sortField=Name orders the streams by name.
 from __future__ import annotations
 
 from flask import Blueprint
+from flask import Response
 
 from .. import catalog as cat
 from .. import shapes
+from .. import write_paths
 from ..errors import InvalidParameterError
 from ..errors import PIError
 from ..queries import InterpolatedQuery
@@ -138,3 +140,16 @@ def _register(kind: str) -> None:
 
 for _kind in KINDS:
     _register(_kind)
+
+
+@bp.post("/recorded")
+def post_recorded_ad_hoc():
+    """Write values to several streams (a list of {WebId, Items}): 202/204 without a body when every
+    value applied, else 207 with Items[Items[Substatus]], one list per stream in order."""
+    s, options = sim(), write_paths.Options.from_args(args())
+    streams = write_paths.check_streams(write_paths.body())
+    store, now = write_paths.store(), s.now()
+    results = [write_paths.write_stream(store, s, member, options, now) for member in streams]
+    if all(r["Substatus"] == options.success_status for one in results for r in one):
+        return Response(status=options.success_status)
+    return json_response({"Items": [{"Items": one} for one in results]}, 207)
