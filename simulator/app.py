@@ -7,6 +7,7 @@ from . import auth
 from . import errors
 from . import mock
 from . import routes
+from . import updates
 from . import write_paths
 from .backend import Simulator
 from .paths import CaseInsensitivePaths
@@ -27,6 +28,7 @@ def create_app(scenario: Scenario | str | None = None, **overrides: object) -> F
     errors.register(app)
     mocked = mock.init_app(app, seed=loaded.seed, faults=loaded.faults, now=simulator.now)
     mocked.reset_hooks.append(write_paths.install(app, simulator))
+    mocked.reset_hooks.append(updates.install(app, settings.updates_lifetime))
     auth.init_app(app, loaded.auth)
     for blueprint in routes.BLUEPRINTS:
         app.register_blueprint(blueprint)

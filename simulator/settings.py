@@ -24,6 +24,7 @@ class Settings:
     now: str | None = None  # overrides the scenario clock ("2026-11-25T00:00:00Z")
     journal_size: int = 10_000
     mappings_dir: str | None = None
+    updates_lifetime: int = 600  # seconds a Stream Updates marker stays valid after it was issued
 
     @classmethod
     def load(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:

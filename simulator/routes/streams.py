@@ -5,6 +5,7 @@ from flask import Blueprint
 from flask import Response
 
 from .. import shapes
+from .. import updates
 from .. import write_paths
 from ..archive.writes import WriteRefused
 from ..errors import PIError
@@ -14,6 +15,7 @@ from ..queries import PlotQuery
 from ..queries import RecordedQuery
 from ..queries import SummaryQuery
 from .common import args
+from .common import base
 from .common import json_response
 from .common import sim
 
@@ -130,3 +132,25 @@ def post_recorded(webId: str):
     if all(r["Substatus"] == options.success_status for r in results):
         return Response(status=options.success_status)
     return json_response({"Items": results}, 207)
+
+
+# -- Stream Updates (simulator/updates.py) -------------------------------------------------------------
+
+@bp.post("/<webId>/updates")
+def post_updates(webId: str):
+    """Register for updates: StreamUpdatesRegister with the first marker; Location is its retrieve URL."""
+    s, a = sim(), args()
+    body = updates.register(s, write_paths.store(), webId, a.web_id_type(s.scenario.web_id_type))
+    response = json_response(shapes.single(body, a.selected_fields()))
+    response.headers["Location"] = f"{base()}/streams/updates/{body['LatestMarker']}"
+    return response
+
+
+@bp.get("/updates/<marker>")
+def get_updates(marker: str):
+    """The events since `marker` and the next marker (409 invalid marker, 404 expired)."""
+    s, a = sim(), args()
+    body = updates.retrieve(s, write_paths.store(), marker, a.web_id_type(s.scenario.web_id_type))
+    response = json_response(shapes.single(body, a.selected_fields()))
+    response.headers["Location"] = f"{base()}/streams/updates/{body['LatestMarker']}"
+    return response

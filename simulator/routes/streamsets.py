@@ -12,6 +12,7 @@ from flask import Response
 
 from .. import catalog as cat
 from .. import shapes
+from .. import updates
 from .. import write_paths
 from ..errors import InvalidParameterError
 from ..errors import PIError
@@ -153,3 +154,35 @@ def post_recorded_ad_hoc():
     if all(r["Substatus"] == options.success_status for one in results for r in one):
         return Response(status=options.success_status)
     return json_response({"Items": [{"Items": one} for one in results]}, 207)
+
+
+@bp.post("/updates")
+def post_updates_ad_hoc():
+    """Register each `webId` for updates: Items[StreamUpdatesRegister], a Failed item for a bad stream."""
+    s, a = sim(), args()
+    web_ids = a.getlist("webId")
+    if not web_ids:
+        raise InvalidParameterError("The parameter 'webId' is required (repeat it once per stream).")
+    kind, store, items = a.web_id_type(s.scenario.web_id_type), write_paths.store(), []
+    for web_id in web_ids:
+        try:
+            items.append(updates.register(s, store, web_id, kind))
+        except PIError as exc:
+            items.append(updates.failed(exc, Source=web_id))
+    return json_response(shapes.listed(items, a.selected_fields()))
+
+
+@bp.get("/updates")
+def get_updates_ad_hoc():
+    """The events since each `marker`: Items[StreamUpdatesRetrieve], an Exception for a bad marker."""
+    s, a = sim(), args()
+    markers = a.getlist("marker")
+    if not markers:
+        raise InvalidParameterError("The parameter 'marker' is required (repeat it once per stream).")
+    kind, store, items = a.web_id_type(s.scenario.web_id_type), write_paths.store(), []
+    for marker in markers:
+        try:
+            items.append(updates.retrieve(s, store, marker, kind))
+        except PIError as exc:
+            items.append(updates.failed(exc, RequestedMarker=marker))
+    return json_response(shapes.listed(items, a.selected_fields()))
