@@ -77,7 +77,8 @@ EXPECTED_OPERATIONS = {
         "/piwebapi/attributes", "/piwebapi/attributes/{webId}", "/piwebapi/attributes/{webId}/attributes",
         "/piwebapi/attributes/{webId}/value", "/piwebapi/eventframes/{webId}",
         "/piwebapi/eventframes/{webId}/attributes", "/piwebapi/eventframes/{webId}/referencedelements",
-        "/piwebapi/elementtemplates/{webId}", "/health",
+        "/piwebapi/elementtemplates/{webId}", "/piwebapi/streams/updates/{marker}", "/piwebapi/streamsets/updates",
+        "/health",
         "/__admin/mappings", "/__admin/mappings/{id}", "/__admin/requests", "/__admin/requests/unmatched",
         "/__admin/requests/unmatched/near-misses", "/__admin/scenarios", "/__admin/faults",
         "/__admin/settings", "/__admin/recordings/status",
@@ -85,7 +86,8 @@ EXPECTED_OPERATIONS = {
 } | {
     ("POST", path) for path in [
         "/piwebapi/batch", "/piwebapi/streams/{webId}/value", "/piwebapi/streams/{webId}/recorded",
-        "/piwebapi/streamsets/recorded", "/__admin/mappings", "/__admin/mappings/reset", "/__admin/requests/count",
+        "/piwebapi/streamsets/recorded", "/piwebapi/streams/{webId}/updates", "/piwebapi/streamsets/updates",
+        "/__admin/mappings", "/__admin/mappings/reset", "/__admin/requests/count",
         "/__admin/requests/find", "/__admin/scenarios/reset", "/__admin/faults", "/__admin/reset",
         "/__admin/settings", "/__admin/recordings/start", "/__admin/recordings/stop",
         "/__admin/recordings/snapshot",
