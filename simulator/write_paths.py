@@ -10,8 +10,10 @@ none) or cannot be read fails on its own; the caller answers 207 with each value
 from __future__ import annotations
 
 import math
+import threading
 import typing as t
 from dataclasses import dataclass
+from pathlib import Path
 
 import orjson
 from flask import current_app
@@ -28,6 +30,7 @@ from .archive.writes import Writes
 from .errors import ConflictError
 from .errors import InvalidParameterError
 from .errors import PIError
+from .errors import ScenarioError
 from .params import Args
 from .streams import Stream
 
@@ -76,6 +79,8 @@ def write_one(writes: Writes, sim, stream: Stream, item: object, options: Option
     source = stream.archive.source
     current = Event.rows(source.window(event.ticks, event.ticks))
     writes.write(source, options.update, event, current)
+    if writes.file is not None:
+        writes.file.append(stream.source.web_id(), options.update, event)
 
 
 def write_many(writes: Writes, sim, stream: Stream, items: object, options: Options, now: int) -> list[dict]:
@@ -206,13 +211,65 @@ def _digital_code(sim, point, value: object) -> int:
 
 
 EXTENSION = "pisim.writes"
+_FILE_LOCK = threading.Lock()
 
 
 def install(app, simulator) -> t.Callable[[], None]:
-    """Give `app` its store of writes; returns what clears it (for /__admin/reset)."""
+    """Give `app` its store of writes (with the writes of the scenario's `writes.file` replayed);
+    returns what clears it (for /__admin/reset, which empties that file too)."""
     writes = Writes()
     app.extensions[EXTENSION] = writes
-    return writes.clear
+    if simulator.scenario.writes_file:
+        writes.file = WriteFile(simulator.scenario.writes_file)
+        writes.file.replay(writes, simulator)
+
+    def clear() -> None:
+        writes.clear()
+        if writes.file is not None:
+            writes.file.truncate()
+    return clear
+
+
+class WriteFile:
+    """The scenario's `writes: {file: ...}`: one JSON line per accepted write, appended as it is
+    accepted and replayed in order when the server starts. Each gunicorn worker appends its own
+    writes to the same file and reads the others' only at its next start."""
+
+    def __init__(self, path: str) -> None:
+        self.path = Path(path)
+
+    def append(self, web_id: str, option: str, event: Event) -> None:
+        line = orjson.dumps({"WebId": web_id, "updateOption": option, "Ticks": event.ticks, "Value": event.value,
+                             "State": event.state, "Flags": event.flags})
+        with _FILE_LOCK, self.path.open("ab") as out:
+            out.write(line + b"\n")
+
+    def truncate(self) -> None:
+        with _FILE_LOCK:
+            if self.path.exists():
+                self.path.write_bytes(b"")
+
+    def replay(self, writes: Writes, sim) -> None:
+        if not self.path.exists():
+            return
+        for number, line in enumerate(self.path.read_bytes().splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = orjson.loads(line)
+                stream = sim.stream(row["WebId"])
+                event = Event(int(row["Ticks"]), float(row["Value"]), int(row["State"]), int(row["Flags"]))
+                option = row["updateOption"]
+                if option not in UPDATE_OPTIONS or stream.archive is None:
+                    raise ValueError(f"updateOption {option!r} or the stream cannot be written")
+            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, PIError) as exc:
+                raise ScenarioError(f"not a write the simulator made: {exc}", file=str(self.path),
+                                    line=number) from None
+            source = stream.archive.source
+            try:
+                writes.write(source, option, event, Event.rows(source.window(event.ticks, event.ticks)))
+            except WriteRefused:
+                pass  # refused when it was made too: it never applied
 
 
 def store() -> Writes:

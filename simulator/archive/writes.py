@@ -183,6 +183,7 @@ class Writes:
     def __init__(self) -> None:
         self._points: dict[int, PointWrites] = {}
         self.seq = 0
+        self.file = None  # a write_paths.WriteFile when the scenario names one
 
     def write(self, source: object, option: str, event: Event, current: list[Event]) -> Change:
         """Apply one operation to the point of EventSource `source` over `current` (what a read at

@@ -6,6 +6,7 @@ against the contract; each test has its own app, so writes never leak between te
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import orjson
@@ -279,3 +280,55 @@ def test_writes_honour_csrf_and_authentication(tiny_scenario):
     assert client.post(path, data=body, headers=CSRF).status_code == 401
     assert client.post(path, data=body, headers={"Authorization": ANN}).status_code == 403
     assert client.post(path, data=body, headers={"Authorization": ANN, **CSRF}).status_code == 202
+
+
+def test_under_gunicorn_a_write_is_read_back_and_reset_clears_it(sim_url, server, web_id):
+    import requests
+
+    wid = web_id("TINY.FLOAT32")
+    url = f"{sim_url}/piwebapi/streams/{wid}"
+    query = {"startTime": START, "endTime": END}
+    before = requests.get(f"{url}/recorded", params=query, timeout=30).json()["Items"]
+    written = requests.post(f"{url}/recorded", params={"updateOption": "Insert"}, headers=CSRF, timeout=30,
+                            json=[{"Timestamp": "2026-11-24T10:00:15Z", "Value": 15.25}])
+    assert (written.status_code, written.content) == (202, b"")
+    after = requests.get(f"{url}/recorded", params=query, timeout=30).json()["Items"]
+    assert [(i["Timestamp"], i["Value"]) for i in after] == [
+        (before[0]["Timestamp"], before[0]["Value"]), ("2026-11-24T10:00:15Z", 15.25),
+        *[(i["Timestamp"], i["Value"]) for i in before[1:]]]
+    assert requests.post(f"{sim_url}/__admin/reset", timeout=30).status_code == 200
+    assert requests.get(f"{url}/recorded", params=query, timeout=30).json()["Items"] == before
+
+
+def test_a_scenario_writes_file_keeps_writes_across_restarts(tiny_scenario, tmp_path):
+    from simulator.scenario import load_scenario
+
+    text = tmp_path / "tiny.yaml"
+    source = Path(tiny_scenario.source).read_text(encoding="utf-8")
+    text.write_text(source + "\nwrites: {file: kept.jsonl}\n", encoding="utf-8")
+    scenario = load_scenario(str(text))
+    assert scenario.writes_file == str(tmp_path / "kept.jsonl")
+    first = contract_app(scenario)
+    client = first.test_client()
+    wid = first.extensions["pisim"].catalog.data_servers[0].points[0].web_id()
+    post(client, f"/piwebapi/streams/{wid}/value", {"Timestamp": "2026-11-24T10:01:00Z", "Value": 99.5}, 202)
+    post(client, f"/piwebapi/streams/{wid}/value", {"Timestamp": "2026-11-24T10:02:00Z", "Value": 0}, 202,
+         updateOption="Remove")
+    post(client, f"/piwebapi/streams/{wid}/value", {"Timestamp": "2026-11-24T10:01:30Z", "Value": 0}, 404,
+         updateOption="ReplaceOnly")
+    assert len((tmp_path / "kept.jsonl").read_text().splitlines()) == 2  # what was refused is not kept
+    restarted = contract_app(scenario).test_client()
+    assert recorded(restarted, wid) == recorded(client, wid) != truth(first.extensions["pisim"], "TINY.FLOAT32")
+    assert restarted.post("/__admin/reset").status_code == 200
+    assert (tmp_path / "kept.jsonl").read_text() == ""
+    assert recorded(contract_app(scenario).test_client(), wid) == truth(first.extensions["pisim"], "TINY.FLOAT32")
+
+
+def test_a_writes_file_that_is_not_ours_fails_with_its_line(tiny_scenario, tmp_path):
+    from simulator.errors import ScenarioError
+
+    kept = tmp_path / "kept.jsonl"
+    kept.write_text('{"WebId": "F1DPnope", "updateOption": "Replace", "Ticks": 1, "Value": 1, "State": -1, '
+                    '"Flags": 0}\n', encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"kept.jsonl:1: not a write"):
+        contract_app(dataclasses.replace(tiny_scenario, writes_file=str(kept)))
