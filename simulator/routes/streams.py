@@ -140,17 +140,18 @@ def post_recorded(webId: str):
 def post_updates(webId: str):
     """Register for updates: StreamUpdatesRegister with the first marker; Location is its retrieve URL."""
     s, a = sim(), args()
-    body = updates.register(s, write_paths.store(), webId, a.web_id_type(s.scenario.web_id_type))
-    response = json_response(shapes.single(body, a.selected_fields()))
-    response.headers["Location"] = f"{base()}/streams/updates/{body['LatestMarker']}"
-    return response
+    return _with_next(updates.register(s, write_paths.store(), webId, a.web_id_type(s.scenario.web_id_type)), a)
 
 
 @bp.get("/updates/<marker>")
 def get_updates(marker: str):
     """The events since `marker` and the next marker (409 invalid marker, 404 expired)."""
     s, a = sim(), args()
-    body = updates.retrieve(s, write_paths.store(), marker, a.web_id_type(s.scenario.web_id_type))
+    return _with_next(updates.retrieve(s, write_paths.store(), marker, a.web_id_type(s.scenario.web_id_type)), a)
+
+
+def _with_next(body: dict, a):
+    """The body, trimmed to selectedFields, with Location: the URL that retrieves from its marker."""
     response = json_response(shapes.single(body, a.selected_fields()))
     response.headers["Location"] = f"{base()}/streams/updates/{body['LatestMarker']}"
     return response

@@ -159,30 +159,26 @@ def post_recorded_ad_hoc():
 @bp.post("/updates")
 def post_updates_ad_hoc():
     """Register each `webId` for updates: Items[StreamUpdatesRegister], a Failed item for a bad stream."""
-    s, a = sim(), args()
-    web_ids = a.getlist("webId")
-    if not web_ids:
-        raise InvalidParameterError("The parameter 'webId' is required (repeat it once per stream).")
-    kind, store, items = a.web_id_type(s.scenario.web_id_type), write_paths.store(), []
-    for web_id in web_ids:
-        try:
-            items.append(updates.register(s, store, web_id, kind))
-        except PIError as exc:
-            items.append(updates.failed(exc, Source=web_id))
-    return json_response(shapes.listed(items, a.selected_fields()))
+    return _each("webId", "Source", updates.register)
 
 
 @bp.get("/updates")
 def get_updates_ad_hoc():
-    """The events since each `marker`: Items[StreamUpdatesRetrieve], an Exception for a bad marker."""
+    """The events since each `marker`: Items[StreamUpdatesRetrieve], a Failed item for a bad marker."""
+    return _each("marker", "RequestedMarker", updates.retrieve)
+
+
+def _each(parameter: str, field: str, call):
+    """`call` for each value of a repeated parameter, in order; a Failed item (with the value as
+    `field`) in the place of one that raises."""
     s, a = sim(), args()
-    markers = a.getlist("marker")
-    if not markers:
-        raise InvalidParameterError("The parameter 'marker' is required (repeat it once per stream).")
+    values = a.getlist(parameter)
+    if not values:
+        raise InvalidParameterError(f"The parameter '{parameter}' is required (repeat it once per stream).")
     kind, store, items = a.web_id_type(s.scenario.web_id_type), write_paths.store(), []
-    for marker in markers:
+    for value in values:
         try:
-            items.append(updates.retrieve(s, store, marker, kind))
+            items.append(call(s, store, value, kind))
         except PIError as exc:
-            items.append(updates.failed(exc, RequestedMarker=marker))
+            items.append(updates.failed(exc, **{field: value}))
     return json_response(shapes.listed(items, a.selected_fields()))

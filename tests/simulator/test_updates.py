@@ -2,7 +2,7 @@
 (streams/updates/{marker}, streamsets/updates), the values a moving clock makes visible and the
 writes since a marker as DataPipeEvents with their Action, chained markers that lose and repeat
 nothing, 409 for an invalid marker and 404 for an expired one. `client` checks every response
-against the contract; each test has its own app (and clock)."""
+against the contract; each test has its own app (conftest's `app`) and clock."""
 from __future__ import annotations
 
 import dataclasses
@@ -19,11 +19,6 @@ from tests.conftest import contract_app
 CSRF = {"X-Requested-With": "test"}
 MINUTE = 60 * TICKS_PER_SECOND
 NOW = pitime.parse_time("2026-11-25T00:00:00Z", now=0)
-
-
-@pytest.fixture()
-def app(tiny_scenario):
-    return contract_app(tiny_scenario)
 
 
 @pytest.fixture()

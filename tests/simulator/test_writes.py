@@ -2,7 +2,7 @@
 every updateOption and bufferOption, PI's 202/204/207/400/409 answers, and every later read
 (recorded either way, maxCount, value, end, interpolated, summary, stream sets, batch) seeing the
 written values, compared with the virtual archive value by value. `client` checks every response
-against the contract; each test has its own app, so writes never leak between tests."""
+against the contract; each test has its own app (conftest's `app`), so writes never leak between tests."""
 from __future__ import annotations
 
 import dataclasses
@@ -21,11 +21,6 @@ from tests.conftest import contract_app
 NOW = pitime.parse_time("2026-11-25T00:00:00Z", now=0)
 CSRF = {"X-Requested-With": "test"}
 START, END = "2026-11-24T10:00:00Z", "2026-11-24T10:05:00Z"  # TINY.FLOAT32 has an event every minute
-
-
-@pytest.fixture()
-def app(tiny_scenario):
-    return contract_app(tiny_scenario)
 
 
 @pytest.fixture()
