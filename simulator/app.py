@@ -10,6 +10,8 @@ from . import errors
 from . import pitime
 from . import mock
 from . import routes
+from . import updates
+from . import write_paths
 from .backend import Simulator
 from .paths import CaseInsensitivePaths
 from .scenario import load_scenario
@@ -33,7 +35,9 @@ def create_app(scenario: Scenario | str | None = None, **overrides: object) -> F
     app.json.sort_keys = False
     app.extensions["pisim"] = simulator
     errors.register(app)
-    mock.init_app(app, seed=loaded.seed, faults=loaded.faults)  # the journal keeps wall-clock times
+    mocked = mock.init_app(app, seed=loaded.seed, faults=loaded.faults)  # the journal keeps wall-clock times
+    mocked.reset_hooks.append(write_paths.install(app, simulator))
+    mocked.reset_hooks.append(updates.install(app, settings.updates_lifetime))
     auth.init_app(app, loaded.auth, auth.admin_access(loaded.auth, loaded.admin, token=settings.admin_token,
                                                       open_=settings.admin_open))
     for blueprint in routes.BLUEPRINTS:

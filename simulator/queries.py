@@ -14,6 +14,7 @@ from . import filters
 from . import pitime
 from .archive import Boundary
 from .archive import batch
+from .archive import writes
 from .archive.summaries import SUMMARY_TYPES
 from .archive.summaries import SummaryValue
 from .archive.summaries import summarize
@@ -103,6 +104,8 @@ class RecordedQuery:
         plain = self.range.resolve(None, now)
         for i, stream in enumerate(streams):
             if stream.archive is None or self.filter is not None or self.boundary != Boundary.INSIDE:
+                continue
+            if writes.written(stream.archive.source):  # the batched archive knows no writes
                 continue
             own = stream.default_start is not None or stream.default_end is not None
             start, end = self.range.resolve(stream, now) if own else plain

@@ -28,6 +28,7 @@ class Settings:
     mappings_dir: str | None = None
     admin_token: str | None = None  # a Bearer token for /__admin, besides the scenario's admin credentials
     admin_open: bool = False  # /__admin open to everyone whatever the scenario says (local QA only)
+    updates_lifetime: int = 600  # seconds a Stream Updates marker stays valid after it was issued
 
     @classmethod
     def load(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:

@@ -103,12 +103,15 @@ def config(scenario: str = "qa-tiny", *, max_examples: int = 15, seed: int = 42,
                                                      "query.query": {"dictionary": "point-queries"}}),
         _operation(r"^/piwebapi/streamsets/(value|end|recorded|interpolated|plot|summary)$",
                    **{"query.webId": [o["point"], o["point2"]]}),
+        {"include-path-regex": r"^/piwebapi/streamsets/updates$", "include-method": "POST",
+         "headers": {"X-Requested-With": "schemathesis"}, "parameters": {"query.webId": [o["point"], o["point2"]]}},
         # `time`: a PI time string, or several (interpolatedattimes repeats it: a fixed list there)
         _operation(r"/(value|recordedattime)$", **{"query.time": {"dictionary": "times"}}),
         _operation(r"/interpolatedattimes$", **{"query.time": ["2026-11-24T06:00:00Z", "*-90m", "t+1h"]}),
         _operation(r"^/piwebapi/assetdatabases$", **{"query.path": o["database_path"]}),
         # clients send X-Requested-With on every write (PI's CSRF defence answers 403 without it)
-        {"include-path-regex": r"^/piwebapi/batch$", "headers": {"X-Requested-With": "schemathesis"}},
+        {"include-path-regex": r"^/piwebapi/(batch|streams/\{webId\}/(value|recorded|updates)|streamsets/recorded)$",
+         "headers": {"X-Requested-With": "schemathesis"}},
         _operation(r"^/piwebapi/elements$", **{"query.path": o["element_path"]}),
         _operation(r"^/piwebapi/attributes$", **{"query.path": o["attribute_path"]}),
     ]
@@ -141,7 +144,9 @@ ACCEPTED_400 = re.compile(
     r"|^The value '.*' of parameter 'query' is not supported"
     r"|^Parameter '\w+' is greater than the maximum allowed \(\d+\)\.$"
     r"|^searchMode '\w+' does not allow endTime, sortField or sortOrder\.$"
-    r"|^Batch request '.*' names an unknown parent '.*'\.$|^The batch request has a circular dependency", re.DOTALL)
+    r"|^Batch request '.*' names an unknown parent '.*'\.$|^The batch request has a circular dependency"
+    r"|^The Timestamp .* is not a valid time|^The Value .* (is not|needs)|^A TimedValue to write needs a 'Value'"
+    r"|^The SYSTEM state .* needs", re.DOTALL)
 
 
 @schemathesis.hook

@@ -24,6 +24,7 @@ from ..scenario.model import TICKS_PER_SECOND
 from ..scenario.model import Point
 from . import changes as changing
 from . import hashing
+from . import writes
 from .signals import Signal
 from .signals import point_key
 from .values import ANNOTATED
@@ -81,8 +82,16 @@ class EventSource:
 
     def chunks(self, start: int, end: int, *, now: int, descending: bool = False,
                chunk_slots: int = CHUNK_SLOTS, first_slots: int | None = None) -> Iterator[Values]:
-        """The events of [start, end] as the archive held them at `now`, in chunks of at most
-        `chunk_slots` slots, in time order (or reverse time order), each chunk itself ordered the same way.
+        """`generated_chunks` with the values written to the point in this process applied on top."""
+        generated = self.generated_chunks(start, end, now=now, descending=descending, chunk_slots=chunk_slots,
+                                          first_slots=first_slots)
+        return writes.overlaid(self, generated, start, end, descending)
+
+    def generated_chunks(self, start: int, end: int, *, now: int, descending: bool = False,
+                         chunk_slots: int = CHUNK_SLOTS, first_slots: int | None = None) -> Iterator[Values]:
+        """The events of [start, end] as the archive held them at `now` (late, edited and deleted values
+        applied), in chunks of at most `chunk_slots` slots, in time order (or reverse time order), each
+        chunk itself ordered the same way.
 
         With `first_slots` the first chunk is that small and each next one twice as large (up to
         `chunk_slots`), so a reader that needs only the first few events generates few slots.

@@ -61,6 +61,7 @@ class Mock:
         self.fixed_delay_ms = 0.0
         self.mappings_dir: Path | None = None
         self._startup: list[dict] = []
+        self.reset_hooks: list[t.Callable[[], None]] = []  # what else /__admin/reset clears (writes)
 
     # ---- configuration (start-up)
     def configure(self, *, journal_size: int | None = None, body_cap: int | None = None,
@@ -99,6 +100,8 @@ class Mock:
         self.stubs.reset_scenarios()
         self.faults.reset()
         self.fixed_delay_ms = 0.0
+        for hook in self.reset_hooks:
+            hook()
 
     def settings(self) -> dict:
         return {"fixedDelay": self.fixed_delay_ms, "faultsEnabled": self.faults.enabled,

@@ -2,14 +2,20 @@
 from __future__ import annotations
 
 from flask import Blueprint
+from flask import Response
 
 from .. import shapes
+from .. import updates
+from .. import write_paths
+from ..archive.writes import WriteRefused
+from ..errors import PIError
 from ..queries import AtTimesQuery
 from ..queries import InterpolatedQuery
 from ..queries import PlotQuery
 from ..queries import RecordedQuery
 from ..queries import SummaryQuery
 from .common import args
+from .common import base
 from .common import json_response
 from .common import sim
 
@@ -97,3 +103,55 @@ def _end(stream, s):
 
 value_of = _value
 end_of = _end
+
+
+# -- PI's write paths (simulator/write_paths.py) ------------------------------------------------------
+
+@bp.post("/<webId>/value")
+def post_value(webId: str):
+    """Write one value (updateOption, bufferOption): 202 buffered, 204 with DoNotBuffer; no body."""
+    s, options = sim(), write_paths.Options.from_args(args())
+    stream = s.stream(webId)
+    write_paths.writable(stream)
+    try:
+        write_paths.write_one(write_paths.store(), s, stream, write_paths.body(), options, s.now())
+    except WriteRefused as exc:
+        raise PIError(str(exc), status=exc.status) from None
+    return Response(status=options.success_status)
+
+
+@bp.post("/<webId>/recorded")
+def post_recorded(webId: str):
+    """Write a list of values: 202/204 without a body when every one applied, else 207 with
+    Items[Substatus], one per value in order."""
+    s, options = sim(), write_paths.Options.from_args(args())
+    stream = s.stream(webId)
+    write_paths.writable(stream)
+    values = write_paths.check_values(write_paths.body())
+    results = write_paths.write_many(write_paths.store(), s, stream, values, options, s.now())
+    if all(r["Substatus"] == options.success_status for r in results):
+        return Response(status=options.success_status)
+    return json_response({"Items": results}, 207)
+
+
+# -- Stream Updates (simulator/updates.py) -------------------------------------------------------------
+
+@bp.post("/<webId>/updates")
+def post_updates(webId: str):
+    """Register for updates: StreamUpdatesRegister with the first marker; Location is its retrieve URL."""
+    s, a = sim(), args()
+    return _with_next(updates.register(s, write_paths.store(), webId, a.web_id_type(s.scenario.web_id_type)), a)
+
+
+@bp.get("/updates/<marker>")
+def get_updates(marker: str):
+    """The events since `marker` and the next marker (409 invalid marker, 404 expired)."""
+    s, a = sim(), args()
+    return _with_next(updates.retrieve(s, write_paths.store(), marker, a.web_id_type(s.scenario.web_id_type)), a)
+
+
+def _with_next(body: dict, a):
+    """The body, trimmed to selectedFields, with Location: the URL that retrieves from its marker."""
+    response = json_response(shapes.single(body, a.selected_fields()))
+    response.headers["Location"] = f"{base()}/streams/updates/{body['LatestMarker']}"
+    return response

@@ -9,9 +9,12 @@ sortField=Name orders the streams by name.
 from __future__ import annotations
 
 from flask import Blueprint
+from flask import Response
 
 from .. import catalog as cat
 from .. import shapes
+from .. import updates
+from .. import write_paths
 from ..errors import InvalidParameterError
 from ..errors import PIError
 from ..queries import InterpolatedQuery
@@ -151,3 +154,44 @@ def _register(kind: str) -> None:
 
 for _kind in KINDS:
     _register(_kind)
+
+
+@bp.post("/recorded")
+def post_recorded_ad_hoc():
+    """Write values to several streams (a list of {WebId, Items}): 202/204 without a body when every
+    value applied, else 207 with Items[Items[Substatus]], one list per stream in order."""
+    s, options = sim(), write_paths.Options.from_args(args())
+    streams = write_paths.check_streams(write_paths.body())
+    store, now = write_paths.store(), s.now()
+    results = [write_paths.write_stream(store, s, member, options, now) for member in streams]
+    if all(r["Substatus"] == options.success_status for one in results for r in one):
+        return Response(status=options.success_status)
+    return json_response({"Items": [{"Items": one} for one in results]}, 207)
+
+
+@bp.post("/updates")
+def post_updates_ad_hoc():
+    """Register each `webId` for updates: Items[StreamUpdatesRegister], a Failed item for a bad stream."""
+    return _each("webId", "Source", updates.register)
+
+
+@bp.get("/updates")
+def get_updates_ad_hoc():
+    """The events since each `marker`: Items[StreamUpdatesRetrieve], a Failed item for a bad marker."""
+    return _each("marker", "RequestedMarker", updates.retrieve)
+
+
+def _each(parameter: str, field: str, call):
+    """`call` for each value of a repeated parameter, in order; a Failed item (with the value as
+    `field`) in the place of one that raises."""
+    s, a = sim(), args()
+    values = a.getlist(parameter)
+    if not values:
+        raise InvalidParameterError(f"The parameter '{parameter}' is required (repeat it once per stream).")
+    kind, store, items = a.web_id_type(s.scenario.web_id_type), write_paths.store(), []
+    for value in values:
+        try:
+            items.append(call(s, store, value, kind))
+        except PIError as exc:
+            items.append(updates.failed(exc, **{field: value}))
+    return json_response(shapes.listed(items, a.selected_fields()))

@@ -476,3 +476,4 @@ class Scenario:
     system_version: str = "1.13.0.6518"
     product_title: str = "PI Web API 2019 SP1 (simulated)"
     web_id_type: str = "Full"
+    writes_file: str | None = None  # `writes: {file: ...}`: written values kept there as JSON lines

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+from pathlib import Path
 
 from marshmallow import Schema
 from marshmallow import ValidationError
@@ -73,6 +74,16 @@ class LimitsSchema(Base):
         return model.Limits(**data)
 
 
+class WritesSchema(Base):
+    """Where values written through PI's write paths are kept across restarts (JSON lines)."""
+
+    file = Str(non_empty=True, required=True)
+
+    @post_load
+    def make(self, data, **kwargs):
+        return data["file"]
+
+
 class UserSchema(Base):
     username = Str(required=True, non_empty=True)
     password = Str(required=True)
@@ -133,6 +144,7 @@ class ScenarioSchema(Base):
     limits = Nest(LimitsSchema)
     auth = Nest(AuthSchema)
     admin = Nest(AdminSchema)
+    writes = Nest(WritesSchema)
     digital_sets = ListOf(Nest(DigitalSetSchema))
     data_servers = ListOf(Nest(DataServerSchema))
     asset_servers = ListOf(Nest(AssetServerSchema))
@@ -257,6 +269,8 @@ def _finish(data: dict, file: str) -> model.Scenario:
     stem = file.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
     kwargs = {key: data[key] for key in ("description", "seed", "clock", "limits", "auth", "admin", "system_version",
                                          "product_title", "web_id_type") if key in data}
+    if data.get("writes"):  # a relative path is relative to the scenario file
+        kwargs["writes_file"] = str(Path(file).parent / data["writes"])
     return model.Scenario(name=data.get("name", stem), source=file,
                           digital_sets=tuple(data.get("digital_sets", ())), data_servers=tuple(servers),
                           asset_servers=tuple(asset_servers), faults=tuple(faults), changes=changes, **kwargs)

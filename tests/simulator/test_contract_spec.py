@@ -79,14 +79,17 @@ EXPECTED_OPERATIONS = {
         "/piwebapi/attributes", "/piwebapi/attributes/{webId}", "/piwebapi/attributes/{webId}/attributes",
         "/piwebapi/attributes/{webId}/value", "/piwebapi/eventframes/{webId}",
         "/piwebapi/eventframes/{webId}/attributes", "/piwebapi/eventframes/{webId}/referencedelements",
-        "/piwebapi/elementtemplates/{webId}", "/health",
+        "/piwebapi/elementtemplates/{webId}", "/piwebapi/streams/updates/{marker}", "/piwebapi/streamsets/updates",
+        "/health",
         "/__admin/mappings", "/__admin/mappings/{id}", "/__admin/requests", "/__admin/requests/unmatched",
         "/__admin/requests/unmatched/near-misses", "/__admin/scenarios", "/__admin/faults",
         "/__admin/settings", "/__admin/recordings/status",
     ]
 } | {
     ("POST", path) for path in [
-        "/piwebapi/batch", "/__admin/mappings", "/__admin/mappings/reset", "/__admin/requests/count",
+        "/piwebapi/batch", "/piwebapi/streams/{webId}/value", "/piwebapi/streams/{webId}/recorded",
+        "/piwebapi/streamsets/recorded", "/piwebapi/streams/{webId}/updates", "/piwebapi/streamsets/updates",
+        "/__admin/mappings", "/__admin/mappings/reset", "/__admin/requests/count",
         "/__admin/requests/find", "/__admin/scenarios/reset", "/__admin/faults", "/__admin/reset",
         "/__admin/settings", "/__admin/recordings/start", "/__admin/recordings/stop",
         "/__admin/recordings/snapshot",
@@ -201,7 +204,7 @@ def test_every_operation_has_an_id_a_success_response_and_the_error_responses(do
         assert op_id not in seen, f"duplicate operationId {op_id}"
         seen.add(op_id)
         responses = operation["responses"]
-        assert {"200", "201", "207"} & set(responses), f"{op_id}: no success response"
+        assert {"200", "201", "202", "204", "207"} & set(responses), f"{op_id}: no success response"
         assert "405" in responses, f"{op_id}: no 405"
         if not path.startswith("/piwebapi"):
             continue

@@ -405,8 +405,8 @@ def test_any_web_id_form_reads_the_same_stream(client, sim):
 
 
 def test_wrong_method_is_405_with_allow(client, ids):
-    for method in ("post", "put", "delete", "patch"):
-        response = getattr(client, method)(f"/piwebapi/streams/{ids['TINY.FLOAT32']}/recorded",
+    for method, read in (("post", "end"), ("put", "recorded"), ("delete", "recorded"), ("patch", "recorded")):
+        response = getattr(client, method)(f"/piwebapi/streams/{ids['TINY.FLOAT32']}/{read}",  # POST recorded writes
                                            headers={"X-Requested-With": "test"})
         assert response.status_code == 405, method
         assert "GET" in response.headers["Allow"]
