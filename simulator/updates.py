@@ -120,7 +120,7 @@ def events(stream: Stream, writes: Writes, since: Marker, now: int, limit: int) 
     parts: list[Values] = []
     count = 0
     if since.ticks < end:
-        for chunk in archive.source.chunks(since.ticks + 1, end):
+        for chunk in archive.source.chunks(since.ticks + 1, end, now=now):
             parts.append(chunk)
             count += len(chunk)
             if count > limit:

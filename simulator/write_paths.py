@@ -77,7 +77,7 @@ def write_one(writes: Writes, sim, stream: Stream, item: object, options: Option
     """Write one TimedValue; raises InvalidParameterError (400) or WriteRefused."""
     event = event_of(sim, stream, item, now)
     source = stream.archive.source
-    current = Event.rows(source.window(event.ticks, event.ticks))
+    current = Event.rows(source.window(event.ticks, event.ticks, now=now))
     writes.write(source, options.update, event, current)
     if writes.file is not None:
         writes.file.append(stream.source.web_id(), options.update, event)
@@ -267,7 +267,8 @@ class WriteFile:
                                     line=number) from None
             source = stream.archive.source
             try:
-                writes.write(source, option, event, Event.rows(source.window(event.ticks, event.ticks)))
+                held = source.window(event.ticks, event.ticks, now=sim.now())
+                writes.write(source, option, event, Event.rows(held))
             except WriteRefused:
                 pass  # refused when it was made too: it never applied
 

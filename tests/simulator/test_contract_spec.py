@@ -46,6 +46,7 @@ NON_OFFICIAL_SCHEMAS = {
     "PITimestamp": "a shared string pattern, not an object",
     "DigitalValue": "the {Name, Value, IsSystem} value of a digital or system state",
     "AnyValue": "the union a TimedValue.Value may hold",
+    "WriteValue": "the union a written TimedValue.Value may hold (AnyValue without arrays and error values)",
     "ErrorValue": "a bad value {Name, Value} (a scenario's bad_values)",
     "ErrorsValue": "a bad value {Errors: [...]} (a scenario's bad_values)",
     "Versions": "the map System_Versions returns (an inline object in the official spec)",

@@ -35,7 +35,7 @@ def truth(server, tag: str, after: int, upto: int) -> list[tuple[str, object]]:
     """(Timestamp, Value) of the generated archive in (after, upto], as PI prints a Float32."""
     point = server.catalog.data_servers[0].by_name[tag.lower()].point
     rows = []
-    for chunk in server.archive.of(point).source.generated_chunks(after + 1, upto):
+    for chunk in server.archive.of(point).source.generated_chunks(after + 1, upto, now=upto):
         rows += [(pitime.format_time(x), float(str(np.float32(v)))) for x, v in zip(chunk.ticks.tolist(),
                                                                                     chunk.value.tolist())]
     return rows
@@ -122,7 +122,8 @@ def test_a_cut_at_max_returned_items_resumes_without_loss_or_repeat(tiny_scenari
             break
     point = subsecond.point
     expected = []
-    for chunk in server.archive.of(point).source.generated_chunks(NOW + 1, NOW + 5 * TICKS_PER_SECOND):
+    upto = NOW + 5 * TICKS_PER_SECOND
+    for chunk in server.archive.of(point).source.generated_chunks(NOW + 1, upto, now=upto):
         expected += [pitime.format_time(x) for x in chunk.ticks.tolist()]
     assert [ts for ts, _ in seen] == expected and len(expected) > 12
 

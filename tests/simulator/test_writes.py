@@ -40,7 +40,7 @@ def t(text: str) -> int:
 def truth(server, tag: str, start: str = START, end: str = END) -> list[tuple[str, object]]:
     """(Timestamp, Value) of what the generated archive holds, without writes, as PI prints it."""
     point = server.catalog.data_servers[0].by_name[tag.lower()].point
-    events = server.archive.of(point).source.generated_chunks(t(start), t(end))
+    events = server.archive.of(point).source.generated_chunks(t(start), t(end), now=NOW)
     rows = []
     for chunk in events:
         for x, v in zip(chunk.ticks.tolist(), chunk.value.tolist()):
