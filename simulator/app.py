@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 from . import auth
+from . import console
 from . import errors
 from . import mock
 from . import routes
@@ -28,6 +29,7 @@ def create_app(scenario: Scenario | str | None = None, **overrides: object) -> F
     auth.init_app(app, loaded.auth)
     for blueprint in routes.BLUEPRINTS:
         app.register_blueprint(blueprint)
+    app.register_blueprint(console.bp)
     if settings.validate_responses:
         from .contract import install_validation
 

@@ -56,7 +56,8 @@ class GroundTruth:
 
     def recorded(self, tag: str, start: str | dt.datetime, end: str | dt.datetime) -> list[dict]:
         """Every recorded value of `tag` with start <= t < end, as PI Web API items (Timestamp,
-        Value, Good, Questionable, Substituted, Annotated, UnitsAbbreviation...), in archive order."""
+        Value, Good, Questionable, Substituted, Annotated, UnitsAbbreviation...), in archive order.
+        Times are datetimes (naive: UTC), ISO 8601 or PI times ("*-1h") on the served clock."""
         import orjson
 
         from simulator.encoder import items
@@ -65,20 +66,21 @@ class GroundTruth:
         sim = self.simulator
         now = sim.now()
         stream = open_stream(self.point(tag), sim.catalog, sim.archive, now)
-        lo, hi = _ticks(start), _ticks(end)
+        lo, hi = _ticks(start, now), _ticks(end, now)
         events = stream.archive.recorded(lo, hi, now, max_count=10**9)
         events = events.take(events.ticks < hi)
         return [orjson.loads(text) for text in items(events, stream.fmt)]
 
 
-def _ticks(value: str | dt.datetime) -> int:
-    from simulator.pitime import to_ticks
+def _ticks(value: str | dt.datetime, now: int) -> int:
+    """ISO 8601 (7 fraction digits exact) or a PI time ("*-1h", "t") against the served clock."""
+    from simulator import pitime
 
     if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return pitime.parse_time(value, now=now)
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.timezone.utc)
-    return to_ticks(value)
+    return pitime.to_ticks(value)
 
 
 class PISimulator:
