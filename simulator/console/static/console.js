@@ -160,41 +160,33 @@ function draw(data) {
 
 // -- journal and faults (polled) -------------------------------------------------------------
 
-async function pollJournal() {
-  try {
-    const journal = await getJSON("/__admin/requests?limit=50");
-    const rows = $("journal-rows");
-    rows.replaceChildren();
-    for (const entry of journal.requests) {
-      const r = entry.request;
-      const row = element("tr");
-      row.append(element("td", {}, (r.loggedDateString || "").slice(11, 23)), element("td", {}, r.method),
-                 element("td", {class: "url"}, r.url), element("td", {}, String(entry.response ? entry.response.status : "")));
-      rows.append(row);
-    }
-  } catch (error) { /* the next poll tries again */ }
+// Every `ms`, fill the table body `id` with one row of cells per item that `rows(document)` gives.
+function poll(url, id, rows, ms) {
+  const refresh = async () => {
+    try {
+      const body = $(id);
+      body.replaceChildren(...rows(await getJSON(url)).map((cells) => {
+        const row = element("tr");
+        row.append(...cells.map(([text, attributes]) => element("td", attributes || {}, String(text ?? ""))));
+        return row;
+      }));
+    } catch (error) { /* the next poll tries again */ }
+  };
+  refresh();
+  setInterval(refresh, ms);
 }
 
-async function pollFaults() {
-  try {
-    const state = await getJSON("/__admin/faults");
-    const rows = $("fault-rows");
-    rows.replaceChildren();
-    for (const rule of state.faults) {
-      const row = element("tr", {class: rule.fired ? "fired" : ""});
-      row.append(element("td", {}, rule.name), element("td", {}, `${rule.method} ${rule.path}`),
-                 element("td", {}, String(rule.status ?? "delay")), element("td", {}, String(rule.matched)),
-                 element("td", {}, String(rule.fired)));
-      rows.append(row);
-    }
-    if (!state.enabled) rows.append(element("tr", {}, "(all fault rules switched off)"));
-  } catch (error) { /* the next poll tries again */ }
-}
+const journalRows = (journal) => journal.requests.map((entry) => [
+  [(entry.request.loggedDateString || "").slice(11, 23)], [entry.request.method],
+  [entry.request.url, {class: "url"}], [entry.response ? entry.response.status : ""]]);
+
+const faultRows = (state) => state.faults.map((rule) => [
+  [rule.name], [`${rule.method} ${rule.path}`], [rule.status ?? "delay"], [rule.matched], [rule.fired]])
+  .concat(state.enabled ? [] : [[["(all fault rules switched off)"]]]);
 
 $("tag-search").addEventListener("submit", (event) => { event.preventDefault(); searchTags($("tag-query").value); });
 $("window").addEventListener("submit", (event) => { event.preventDefault(); plotSelected(); });
 loadSummary();
 searchTags("*");
-pollJournal(); pollFaults();
-setInterval(pollJournal, 1000);
-setInterval(pollFaults, 2000);
+poll("/__admin/requests?limit=50", "journal-rows", journalRows, 1000);
+poll("/__admin/faults", "fault-rows", faultRows, 2000);
