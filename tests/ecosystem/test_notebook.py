@@ -154,3 +154,26 @@ def test_progress_bar_only_on_a_terminal(pi, capsys, monkeypatch):
     monkeypatch.setattr("sys.stderr.isatty", lambda: True, raising=False)
     assert notebook._Bar(None, 5, "recorded").progress is not None
     assert notebook._Bar(None, 1, "recorded").progress is None  # one call: no bar
+
+
+SCRIPT = """
+import sys
+from connector import PI
+pi = PI(sys.argv[1] + "/piwebapi", max_count=500)
+long = pi.read(["TINY.SUBSECOND", "TINY.DIGITAL"], "2026-11-24T09:00:00Z", "2026-11-24T09:30:00Z")
+wide = pi.read(["TINY.FLOAT64", "TINY.DIGITAL"], "2026-11-24T09:00:00Z", "2026-11-24T09:30:00Z", shape="wide")
+print(len(long), len(wide))
+"""
+
+
+def test_a_notebook_script_exits_cleanly_every_time(sim_url, tmp_path):
+    """A plain script that reads and exits: never 134 (a pool thread alive at interpreter exit)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "read.py"
+    script.write_text(SCRIPT)
+    runs = [subprocess.run([sys.executable, str(script), sim_url], capture_output=True, text=True, timeout=120)
+            for _ in range(10)]
+    assert [r.returncode for r in runs] == [0] * 10, runs[0].stderr[-2000:]
+    assert len({r.stdout for r in runs}) == 1 and int(runs[0].stdout.split()[0]) > 7000
