@@ -15,6 +15,8 @@ from deltalake import DeltaTable
 from deltalake import QueryBuilder
 from deltalake import write_deltalake
 
+from .deltaread import arrow_filesystem
+from .deltaread import dataset as arrow_dataset
 from .errors import ConnectorError
 from .errors import IntegrityError
 from .errors import SinkError
@@ -348,7 +350,9 @@ class DeltaSink:
                 return pa.Table.from_arrays(
                     [column.cast(field.type) for column, field in zip(result.columns, schema)], schema=schema
                 )
-            return delta.to_pyarrow_table(columns=names, filters=filter_expr)
+            return delta.to_pyarrow_table(
+                columns=names, filters=filter_expr, filesystem=arrow_filesystem(self.uri(table), self.storage_options)
+            )
 
     def count(self, table: TableLike) -> int:
         """The exact number of rows (from the files' statistics; a scan if some file has none)."""
@@ -360,7 +364,7 @@ class DeltaSink:
             counts = delta.get_add_actions(flatten=True).column("num_records").to_pylist()
             if all(value is not None for value in counts):
                 return int(sum(counts))
-            return delta.to_pyarrow_dataset().count_rows()
+            return arrow_dataset(delta, self.uri(table), self.storage_options).count_rows()
 
     def history(self, table: TableLike, limit: int | None = None) -> list[dict[str, t.Any]]:
         """Commit infos, newest first; [] if the table does not exist.

@@ -35,6 +35,7 @@ if t.TYPE_CHECKING:
 
 Scope = dict[str, object]
 Render = t.Callable[[Scope], object]
+CONVERSIONS: dict[str, t.Callable[[object], str]] = {"r": repr, "s": str, "a": ascii}  # {x!r}, {x!s}, {x!a}
 
 #: Filled by the archive per generated event frame; kept as written inside `schedules`.
 RESERVED = frozenset({"index", "element", "template"})
@@ -81,24 +82,24 @@ class _Expander:
                         changed[key] = new
                 if not changed:
                     return node
-                out = new_dict(node, like=node)
-                out.update(changed)
-                return out
-            out = MarkedList()
+                copied = new_dict(node, like=node)
+                copied.update(changed)
+                return copied
+            items = MarkedList()
             marks: list[Mark] = []
             for i, item in enumerate(node):
                 mark = node.item_marks[i]
                 if isinstance(item, MarkedDict) and "for_each" in item:
-                    copies = self.compile_for_each(item, path + (i,), sched, 0)({})
-                    out.extend(copies)
+                    copies = t.cast("list", self.compile_for_each(item, path + (i,), sched, 0)({}))
+                    items.extend(copies)
                     marks.extend([mark] * len(copies))
                 else:
-                    out.append(self.walk(item, path + (i,), sched, active))
+                    items.append(self.walk(item, path + (i,), sched, active))
                     marks.append(mark)
-            if len(out) == len(node) and all(a is b for a, b in zip(out, node)):
+            if len(items) == len(node) and all(a is b for a, b in zip(items, node)):
                 return node
-            out.mark, out.item_marks = node.mark, marks
-            return out
+            items.mark, items.item_marks = node.mark, marks
+            return items
         finally:
             active.discard(id(node))
 
@@ -170,9 +171,9 @@ class _Expander:
                 entries.append((True, item, self.compile_for_each(item, path + (i,), sched, depth), mark))
                 dynamic = True
             else:
-                render = self.compile(item, mark, path + (i,), sched, depth + 1)
-                entries.append((False, item, render, mark))
-                dynamic = dynamic or render is not None
+                item_render = self.compile(item, mark, path + (i,), sched, depth + 1)
+                entries.append((False, item, item_render, mark))
+                dynamic = dynamic or item_render is not None
         if not dynamic:
             return None
 
@@ -254,7 +255,7 @@ class _Expander:
             bounds_mark = values.value_marks["range"]
             bounds_render = self.compile(bounds, bounds_mark, path + ("range",), sched)
 
-            def render_range(scope: Scope) -> list[object]:
+            def render_range(scope: Scope) -> range:
                 got = bounds_render(scope) if bounds_render else bounds
                 return self.make_range(got, bounds_mark, path + ("range",))
 
@@ -350,7 +351,7 @@ class _Expander:
                     continue
                 value = resolve(keys, scope, text, mark, path)
                 if conversion:
-                    value = {"r": repr, "s": str, "a": ascii}[conversion](value)
+                    value = CONVERSIONS[conversion](value)
                 if spec_render is not None:
                     spec = str(spec_render(scope))
                 try:
@@ -364,7 +365,8 @@ class _Expander:
 
     def compile_plain(self, segments: list, text: str, mark: Mark, path: tuple) -> Render:
         """The common case, rendered by one str.format call: "{plant}.U{unit:02d}" -> "{0}.U{1:02d}"."""
-        pieces, keys_list = [], []
+        pieces: list[str] = []
+        keys_list: list[list[str]] = []
         for literal, keys, spec, _, conversion in segments:
             pieces.append(literal.replace("{", "{{").replace("}", "}}"))
             if keys is not None:

@@ -39,6 +39,9 @@ class MarkedDict(dict):
     """
 
     __slots__ = ("mark", "key_marks", "value_marks")
+    mark: Mark
+    key_marks: dict[t.Any, Mark]
+    value_marks: dict[t.Any, Mark]
     __hash__ = object.__hash__  # type: ignore[assignment]
 
 
@@ -46,6 +49,8 @@ class MarkedList(list):
     """A YAML sequence with `mark` (its own position) and `item_marks`, one per item; hashable by identity."""
 
     __slots__ = ("mark", "item_marks")
+    mark: Mark
+    item_marks: list[Mark]
     __hash__ = object.__hash__  # type: ignore[assignment]
 
 
@@ -57,13 +62,6 @@ def new_dict(items: Iterable | Mapping = (), *, like: MarkedDict | None = None,
         out.mark, out.key_marks, out.value_marks = like.mark, like.key_marks, like.value_marks
     else:
         out.mark, out.key_marks, out.value_marks = mark, {}, {}
-    return out
-
-
-def new_list(items: Iterable = (), marks: list[Mark] | None = None, *, mark: Mark = (0, 0)) -> MarkedList:
-    out = MarkedList(items)
-    out.mark = mark
-    out.item_marks = marks if marks is not None else [mark] * len(out)
     return out
 
 
@@ -357,7 +355,7 @@ def load_scenario(path_or_name: str | os.PathLike, *, env: Mapping[str, str] | N
 
     file, tree = read_scenario_tree(path_or_name, env=env)
     try:
-        return build(tree, file=file)
+        return build(t.cast("MarkedDict", tree), file=file)
     except Problems as exc:
         raise error_at(tree, file, exc.problems) from None
 
