@@ -6,6 +6,7 @@ from dataclasses import replace
 from flask import Flask
 
 from . import auth
+from . import console
 from . import errors
 from . import pitime
 from . import mock
@@ -42,6 +43,7 @@ def create_app(scenario: Scenario | str | None = None, **overrides: object) -> F
                                                       open_=settings.admin_open))
     for blueprint in routes.BLUEPRINTS:
         app.register_blueprint(blueprint)
+    app.register_blueprint(console.bp)
     if settings.validate_responses:
         from .contract import install_validation
 

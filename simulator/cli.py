@@ -1,4 +1,4 @@
-"""simulator.cli: `pi-sim serve|validate|values|webid`.
+"""simulator.cli: `pi-sim serve|validate|values|webid|schema`.
 
 A bad scenario prints `file:line:column: field: problem` and exits 2, with no traceback.
 """
@@ -128,6 +128,16 @@ def webid(web_id) -> None:
     except codec.InvalidWebIdError as error:
         _fail(error)
     click.echo(repr(info))
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files (for editors: `pi-sim schema > scenario.schema.json`)."""
+    import json
+
+    from .scenario.json_schema import scenario_json_schema
+
+    click.echo(json.dumps(scenario_json_schema(), indent=1))
 
 
 if __name__ == "__main__":

@@ -44,8 +44,8 @@ def _ticks() -> int:
 
 
 def exempt(path: str) -> bool:
-    """Paths the mock never touches: the admin API and the health check."""
-    return path == "/health" or path == "/__admin" or path.startswith("/__admin/")
+    """Paths the mock never touches: the admin API, the web console and the health check."""
+    return path == "/health" or path.split("/", 2)[1:2] in (["__admin"], ["__console"])
 
 
 class Mock:
