@@ -12,6 +12,7 @@ from marshmallow import Schema
 from marshmallow import fields
 
 from . import fields as ours
+from .changes import TagFilters
 
 SCHEMA_ID = "https://pi-lakehouse.invalid/scenario.schema.json"
 TEMPLATE = {"$ref": "#/$defs/template"}
@@ -46,6 +47,9 @@ def _number(field: ours.Num, kind: str) -> dict:
 
 def _leaf(field: fields.Field, walker: Walker) -> dict | None:
     """The JSON Schema of one of our own leaf fields, or None if it is not one."""
+    if isinstance(field, TagFilters):
+        name = {"type": "string", "minLength": 1}
+        return {"anyOf": [name, {"type": "array", "items": name, "minItems": 1}]}
     if isinstance(field, ours.Str):
         return {"type": "string", **({"minLength": 1} if field.non_empty else {})}
     if isinstance(field, ours.Int):
@@ -77,6 +81,7 @@ class Walker:
 
     def __init__(self, custom: dict[str, t.Callable[[fields.Field, Walker], dict]]) -> None:
         self.defs: dict[str, dict] = dict(DEFS)
+        self.owners: dict[str, type] = {}
         self.custom_rules = custom
 
     def custom(self, field: fields.Field) -> dict | None:
@@ -98,7 +103,12 @@ class Walker:
         return schema
 
     def ref(self, schema: Schema, *, item: bool = False) -> dict:
-        name = type(schema).__name__.removesuffix("Schema") + ("Item" if item else "")
+        cls = type(schema)
+        name = cls.__name__.removesuffix("Schema") + ("Item" if item else "")
+        owner = self.owners.setdefault(name, cls)
+        if owner is not cls:  # two schemas of one name in two modules (event-frame edits, archive edits)
+            name = f"{cls.__module__.rsplit('.', 1)[-1]}.{name}"
+            self.owners.setdefault(name, cls)
         if name not in self.defs:
             self.defs[name] = {}  # placeholder against recursion (elements nest elements)
             self.defs[name] = self.object(schema, item=item)
