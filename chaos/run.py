@@ -80,7 +80,15 @@ def simulator(scenario: str, env: dict[str, str]):
     return SimulatorProcess(scenario, env=env, threads=4)
 
 
-def connector_config(work: Path, url: str) -> Path:
+def first_time(start: str) -> str:
+    """Where every run's recorded window begins: two hours before the soak's clock starts."""
+    import datetime as dt
+
+    begin = dt.datetime.fromisoformat(start.replace("Z", "+00:00")) - dt.timedelta(hours=2)
+    return begin.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def connector_config(work: Path, url: str, start: str) -> Path:
     path = work / "connector.yaml"
     path.write_text(textwrap.dedent(f"""
         source:
@@ -89,7 +97,7 @@ def connector_config(work: Path, url: str) -> Path:
           retry: {{attempts: 8, backoff: 0.05, max_backoff: 1}}
         destination: {{uri: {work / "lake"}}}
         tags: [{{name_filter: "CHAOS.*"}}]
-        recorded: {{start: "*-2h", lookback: 30m, max_count: 200, flush_rows: 1000}}
+        recorded: {{start: "{first_time(start)}", lookback: 30m, max_count: 200, flush_rows: 1000}}
         af: {{enabled: false}}
         event_frames: {{enabled: false}}
     """).lstrip())
@@ -102,7 +110,7 @@ def run_soak(args, rng: random.Random, work: Path) -> tuple[Soak, str]:
     kills = set(rng.sample(range(args.runs - 1), args.kills))  # the last soak run is never killed
     env = {"PISIM_CLOCK_START": args.start, "PISIM_CLOCK_SPEED": str(args.speed)}
     with simulator(args.scenario, env) as sim:
-        config = connector_config(work, sim.url)
+        config = connector_config(work, sim.url, args.start)
         for index in range(args.runs):
             soak.runs += 1
             crash_at = None
@@ -175,19 +183,15 @@ def settle_and_compare(args, work: Path, stopped_at: str):
 
     with simulator(args.scenario, {"PISIM_NOW": stopped_at}) as sim:
         post(sim.url + "/__admin/settings", {"faultsEnabled": False})
-        config = connector_config(work, sim.url)
+        config = connector_config(work, sim.url, args.start)
         outcome = run_connector(config, work)
         if outcome != "ok":
             log = (work / "connector.log").read_text(errors="replace")[-3000:]
             raise SystemExit(f"chaos: the settling run failed ({outcome}):\n{log}")
     truth_sim = Simulator(load_scenario(args.scenario), Settings(now=stopped_at))
     now_ns = truth_sim.now() * NS_PER_TICK
-    start_ns = now_ns - 2 * 3600 * 10**9 - 10**9  # before the first run's *-2h, whatever the clock did
-    start_ns = min(start_ns, parse_ns(args.start) - 2 * 3600 * 10**9)
-    truth = expected_rows(truth_sim, start_ns, now_ns)
-    table = table_rows(DeltaSink(str(work / "lake")))
-    first = min((row[1] for row in table), default=start_ns)
-    truth = [row for row in truth if row[1] >= first]
+    truth = expected_rows(truth_sim, parse_ns(first_time(args.start)), now_ns)
+    table = [row for row in table_rows(DeltaSink(str(work / "lake"))) if row[1] < now_ns]
     return compare(truth, table)
 
 

@@ -22,3 +22,18 @@ def test_a_short_soak_loses_duplicates_and_leaves_stale_nothing():
     expected = re.search(r"values expected ([\d,]+), in the table ([\d,]+)", done.stdout)
     assert expected and int(expected.group(1).replace(",", "")) > 10_000
     assert expected.group(1) == expected.group(2)
+
+
+def test_the_comparison_counts_each_way_a_table_can_be_wrong():
+    from chaos.compare import compare
+
+    def row(tag, ns, value, ordinal=0):
+        return (tag, ns, ordinal, value, None, None, None, False, True, False, False, False, "m3/h")
+
+    truth = [row("A", 1, 1.0), row("A", 2, 2.0), row("A", 3, 3.0), row("B", 1, 5.0)]
+    table = [row("A", 1, 1.0), row("A", 2, 2.5), row("A", 2, 2.5), row("B", 1, 5.0), row("B", 9, 9.0)]
+    result = compare(truth, table)
+    assert (result.expected, result.rows) == (4, 5)
+    assert (result.lost, result.duplicated, result.stale, result.kept_deleted) == (1, 1, 1, 1)
+    assert not result.exact
+    assert compare(truth, list(truth)).exact
