@@ -186,3 +186,23 @@ def decode_floor(bodies: list[bytes], repeats: int = 3) -> tuple[int, float]:
             orjson.loads(body)
         best = min(best, time.perf_counter() - started)
     return values, best
+
+
+def main(argv: list[str]) -> None:
+    """`python -m bench.profile URL START END TAG...`: the same extraction twice in this fresh process
+    (cold: first use of every library; warm: the second), one JSON line each, then the orjson floor."""
+    import json
+
+    url, start, end, *tags = argv
+    for label in ("cold", "warm"):
+        result = breakdown(url, tags, start, end)
+        values, seconds = decode_floor(result.bodies)
+        print(json.dumps({"run": label, "rows": result.rows, "wall": result.wall, "job_wall": result.job_wall,
+                          "stages": dict(result.stages), "calls": dict(result.calls), "floor_values": values,
+                          "floor_seconds": seconds}), flush=True)
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])

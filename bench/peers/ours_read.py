@@ -9,6 +9,7 @@ for Spark, "master": "local[N]". Prints one JSON line like the peers' scripts: v
 extraction into Delta, or the Spark read), import_seconds, pairs and duplicates of (tag, timestamp).
 """
 import json
+import resource
 import sys
 import time
 
@@ -30,14 +31,15 @@ def config(spec: dict) -> ConnectorConfig:
     })
 
 
-def library(spec: dict) -> tuple[int, float, dict]:
+def library(spec: dict):
     began = time.perf_counter()
     report = extract(config(spec))
     seconds = time.perf_counter() - began
-    return report.tables["recorded_values"].rows, seconds, table_keys(spec["lake"])
+    return report.tables["recorded_values"].rows, seconds, lambda: table_keys(spec["lake"])
 
 
 def table_keys(lake: str) -> dict:
+    """{tag: [timestamp_ns, ...]} of the recorded_values table just written."""
     rows = DeltaSink(lake).read("recorded_values", columns=["tag", "timestamp_ns"])
     keys: dict = {}
     for tag, ns in zip(rows.column("tag").to_pylist(), rows.column("timestamp_ns").to_pylist()):
@@ -45,7 +47,7 @@ def table_keys(lake: str) -> dict:
     return keys
 
 
-def spark(spec: dict) -> tuple[int, float, dict]:
+def spark(spec: dict):
     """connector.spark (when it exists): spark.read.format("pi") over the same tags and window."""
     from pyspark.sql import SparkSession
 
@@ -60,21 +62,29 @@ def spark(spec: dict) -> tuple[int, float, dict]:
              .option("start", spec["start"]).option("end", spec["end"]).option("table", "recorded").load()).persist()
     values = frame.count()
     seconds = time.perf_counter() - began
-    keys: dict = {}
-    for tag, ns in frame.select("tag", "timestamp_ns").collect():
-        keys.setdefault(tag, []).append(ns)
-    session.stop()
+
+    def keys() -> dict:
+        found: dict = {}
+        for tag, ns in frame.select("tag", "timestamp_ns").collect():
+            found.setdefault(tag, []).append(ns)
+        session.stop()
+        return found
+
     return values, seconds, keys
 
 
 def main() -> None:
     spec = json.load(open(sys.argv[1]))
-    values, seconds, keys = spark(spec) if spec.get("master") else library(spec)
+    values, seconds, collect = spark(spec) if spec.get("master") else library(spec)
+    open(spec["done"], "w").close()  # the bench samples memory until here
+    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    keys = collect()
     pairs = sum(len(v) for v in keys.values())
     unique = sum(len(set(v)) for v in keys.values())
     with open(spec["keys"], "w") as out:
         json.dump(keys, out)
-    print(json.dumps({"values": values, "seconds": seconds, "import_seconds": imported, "pairs": pairs,
+    print(json.dumps({"values": values, "rss_kb": rss_kb, "seconds": seconds, "import_seconds": imported,
+                      "pairs": pairs,
                       "duplicates": pairs - unique}))
 
 

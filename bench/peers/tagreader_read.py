@@ -9,6 +9,7 @@ line: values, seconds (the reads), import_seconds, pairs and duplicates of (tag,
 writes {tag: [timestamp ns, ...]} to `keys` (after the timed part).
 """
 import json
+import resource
 import sys
 import time
 
@@ -36,11 +37,14 @@ def main() -> None:
         values += len(frame)
         keys[tag] = frame.index.tz_convert("UTC").as_unit("ns").asi8.tolist() if len(frame) else []
     seconds = time.perf_counter() - began
+    open(spec["done"], "w").close()  # the bench samples memory until here
+    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     pairs = sum(len(v) for v in keys.values())
     unique = sum(len(set(v)) for v in keys.values())
     with open(spec["keys"], "w") as out:
         json.dump(keys, out)
-    print(json.dumps({"values": values, "seconds": seconds, "import_seconds": imported, "pairs": pairs,
+    print(json.dumps({"values": values, "rss_kb": rss_kb, "seconds": seconds, "import_seconds": imported,
+                      "pairs": pairs,
                       "duplicates": pairs - unique}))
 
 
