@@ -54,7 +54,8 @@ def spark(spec: dict):
     from connector.spark import PIDataSource
 
     session = (SparkSession.builder.master(spec["master"]).appName("bench-ours-spark")
-               .config("spark.ui.enabled", "false").config("spark.sql.session.timeZone", "UTC").getOrCreate())
+               .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+               .config("spark.sql.session.timeZone", "UTC").getOrCreate())
     session.sparkContext.setLogLevel("ERROR")
     session.dataSource.register(PIDataSource)
     began = time.perf_counter()
