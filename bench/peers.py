@@ -67,7 +67,7 @@ PEERS = {
     },
     "pyspark-pi": {
         "script": "pysparkpi_read.py",
-        "install": [["pyspark-pi==0.3.0", "pyspark=={pyspark}", "pyarrow", "pandas", "packaging",
+        "install": [["pyspark-pi==0.3.0", "pyspark=={pyspark}", "pyarrow", "pandas<3", "packaging",
                      "python-dateutil"]],
         "fallback": [],
         "check": "import pyspark_pi",
@@ -228,7 +228,7 @@ def launch(python: str, script: Path, spec: dict, reader: str, log: Path, case: 
     tail = log.read_text(errors="replace").splitlines()
     lines = [line for line in out.decode(errors="replace").splitlines() if line.startswith("{")]
     if process.returncode or not lines:
-        last = [line for line in tail[-40:] if line.strip()]
+        last = [line for line in tail[-200:] if "Error: " in line] or [line for line in tail[-40:] if line.strip()]
         outcome.error = outcome.error or f"exit {process.returncode}: " + (last[-1] if last else "no output")
         shutil.rmtree(work, ignore_errors=True)
         return outcome
@@ -430,7 +430,8 @@ def run(options: Options) -> list[Figure]:
                 breakdowns[case.label] = _profile(sim.url, case)
     from .connector import _names
 
-    big.tags = [(n, "Float32") for n in _names(1000)]
+    wanted = set(_names(1000))
+    big.tags = [(n, kind) for n, kind in analog_tags(str(CONNECTOR_30K)) if n in wanted]
     with SimulatorProcess(str(CONNECTOR_30K), workers=2, env={"PISIM_NOW": NOW}, startup_timeout=180) as sim:
         _run_case(sim.url, big, log, 1)
     cases.append(big)
@@ -476,14 +477,15 @@ def _import_time() -> dict:
     imports by `python -X importtime` (cumulative seconds)."""
     done = subprocess.run([sys.executable, "-X", "importtime", "-c", "import connector.cli"], capture_output=True,
                           text=True, cwd=ROOT)
-    rows = []
+    packages: dict[str, int] = {}  # top-level package -> cumulative µs of its first (outermost) import
     for line in done.stderr.splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
             continue
-        self_us, cumulative, name = line.split(":", 1)[1].split("|")
-        rows.append((int(cumulative), name.strip(), len(name) - len(name.lstrip())))
-    depth = min((r[2] for r in rows), default=0)
-    top = sorted((r for r in rows if r[2] == depth), reverse=True)[:8]
+        _, cumulative, name = line.split(":", 1)[1].split("|")
+        root = name.strip().split(".")[0]
+        if root != "connector":
+            packages[root] = max(packages.get(root, 0), int(cumulative))
+    top = sorted(((us, name, 0) for name, us in packages.items()), reverse=True)[:8]
 
     def timed(code: str) -> float:
         best = float("inf")
@@ -610,11 +612,14 @@ BOUNDS = [
     "    tagreader: DataFrames in memory; pyspark-pi: a persisted DataFrame counted). process s: from start to",
     "    exit of a fresh process, interpreter start and imports included (Spark: the JVM too).",
     "  - tagreader reads one tag at a time, sequentially, and searches the tag's WebId before every page;",
-    "    it keeps one row per timestamp (drop_duplicates on the index), so events sharing a timestamp are lost.",
+    "    it keeps one row per timestamp (duplicated index dropped), which would lose events sharing a timestamp",
+    "    (these windows have none). Its end is inclusive: the rows `at end` are the next window's.",
     "  - pyspark-pi asks each tag's 24 h count, sleeps its rate-limit second, then reads every tag in one",
     "    /batch call (one Spark partition, so extra cores do not help), and waits for its rate-limit slot.",
-    "  - peak MB tree: RSS of the whole process tree, sampled every 50 ms (Spark's JVM included); peak MB proc:",
-    "    the largest single process (getrusage of the reaped children).",
+    "    It sizes each tag's range as int(window / estimated spacing) x spacing, which stops short of `end`",
+    "    when the window is not a whole number of spacings: the events of that tail are lost (its `lost`).",
+    "  - peak MB tree: RSS of the whole process tree, sampled every 50 ms until the read is done (Spark's JVM",
+    "    included); peak MB proc: getrusage of the reader's own process at the end of its read.",
     "  - the 1,000-tag case is served by bench/scenarios/connector-30k.yaml (one value a minute); the naive loop",
     "    (bench.connector) runs in the bench process and its rows are not checked against the archive.",
     "  - the orjson floor decodes the same value pages on one core with nothing else: Python objects only,",
