@@ -10,10 +10,11 @@ different value types in one read, so each group (tags of one Spark type) is one
 Prints one JSON line like tagreader_read.py, plus session_seconds (starting Spark).
 """
 import json
-import resource
 import os
 import sys
 import time
+
+from answer import finish  # this directory is on sys.path (the script's own)
 
 started = time.perf_counter()
 from pyspark.sql import SparkSession  # noqa: E402
@@ -47,20 +48,16 @@ def main() -> None:
         values += frame.count()  # every row read from PI, decoded and held by Spark
         frames.append(frame)
     seconds = time.perf_counter() - began
-    keys = {}
-    open(spec["done"], "w").close()  # the bench samples memory until here
-    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    for frame in frames:
-        for point, micros in frame.select("point", F.unix_micros("timestamp")).collect():
-            keys.setdefault(point, []).append(micros * 1000)
-    spark.stop()
-    pairs = sum(len(v) for v in keys.values())
-    unique = sum(len(set(v)) for v in keys.values())
-    with open(spec["keys"], "w") as out:
-        json.dump(keys, out)
-    print(json.dumps({"values": values, "rss_kb": rss_kb, "seconds": seconds, "import_seconds": imported,
-                      "session_seconds": session,
-                      "pairs": pairs, "duplicates": pairs - unique}))
+
+    def collect() -> dict:
+        keys: dict = {}
+        for frame in frames:
+            for point, micros in frame.select("point", F.unix_micros("timestamp")).collect():
+                keys.setdefault(point, []).append(micros * 1000)
+        spark.stop()
+        return keys
+
+    finish(spec, values, seconds, imported, collect, session_seconds=session)
 
 
 if __name__ == "__main__":
