@@ -16,6 +16,9 @@ from simulator.archive.summaries import summarize
 from simulator.encoder import items
 from simulator.streams import open_stream
 from tests.connector.groundtruth import simulator_for
+from tests.connector.stubbing import stream_failure
+from tests.connector.stubbing import stub_answers
+from tests.connector.stubbing import web_id_of
 
 pytestmark = pytest.mark.e2e
 
@@ -134,22 +137,12 @@ def test_a_tag_whose_read_fails_keeps_its_cursor_and_fails_the_run(sim_url, tmp_
     from connector.errors import ConnectorError
     from connector.state import Checkpoints
     from simulator.mock.admin import AdminClient
-    import requests
 
     clean = tmp_path / "clean"
     extract(_config(sim_url, clean))
-    admin = AdminClient(sim_url)
-    calls = [r["request"]["url"] for r in admin.requests()
-             if "/streamsets/interpolated" in r["request"]["url"] or "/streamsets/summary" in r["request"]["url"]]
-    assert calls
-    broken = [r["web_id"] for r in DeltaSink(str(clean)).read("points").to_pylist() if r["name"] == "TINY.GAP"][0]
-    for url in set(calls):
-        body = requests.get(sim_url + url, timeout=30).json()
-        body["Items"] = [item if item["WebId"] != broken else
-                         {"WebId": broken, "Items": [],
-                          "WebException": {"StatusCode": status, "Errors": ["I/O Timeout"]}}
-                         for item in body["Items"]]
-        admin.stub({"request": {"method": "GET", "url": url}, "response": {"status": 200, "jsonBody": body}})
+    broken = web_id_of(DeltaSink(str(clean)), "TINY.GAP")
+    for route in ("/streamsets/interpolated", "/streamsets/summary"):
+        stub_answers(sim_url, route, stream_failure(broken, status, ["I/O Timeout"]))
     lake = tmp_path / "lake"
     with pytest.raises(ConnectorError, match="I/O Timeout"):
         extract(_config(sim_url, lake))
@@ -159,6 +152,6 @@ def test_a_tag_whose_read_fails_keeps_its_cursor_and_fails_the_run(sim_url, tmp_
     assert "failed" in [r["message"] for r in log if r["event"] == "run_finished"][0]
     for table in ("interpolated_values", "summary_values"):
         assert broken not in Checkpoints(sink).load(table)
-    admin.reset()
+    AdminClient(sim_url).reset()
     extract(_config(sim_url, lake))
     assert _computed_rows(sink) == _computed_rows(DeltaSink(str(clean)))
