@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import requests
-
 from simulator.mock.admin import AdminClient
 
 
@@ -20,7 +18,7 @@ def stub_answers(sim_url: str, route: str, edit: Callable[[dict], dict]) -> list
     urls = sorted({r["request"]["url"] for r in admin.requests() if route + "?" in r["request"]["url"]})
     assert urls, f"no call of {route} in the journal"
     for url in urls:
-        body = requests.get(sim_url + url, timeout=30).json()
+        body = admin.session.get(sim_url + url, timeout=30).json()
         admin.stub({"request": {"method": "GET", "url": url}, "response": {"status": 200, "jsonBody": edit(body)}})
     return urls
 
