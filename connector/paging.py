@@ -36,6 +36,18 @@ def parse_ns(text: str) -> int:
     return seconds * 1_000_000_000 + int((fraction + "000000000")[:9] or 0)
 
 
+#: Bytes of a stream set URL besides its webId parameters (path, times, maxCount, selectedFields...).
+URL_OVERHEAD = 640
+
+
+def url_group_size(base_url: str, web_ids, max_url_bytes: int) -> int:
+    """How many of these WebIDs one GET may carry so that its whole URL (the query string counted,
+    the longest WebID assumed for each) stays under `max_url_bytes`; at least 1."""
+    longest = max((len(_quote(w)) for w in web_ids), default=1)
+    room = max_url_bytes - len(base_url) - URL_OVERHEAD
+    return max(1, room // (len("&webId=") + longest))
+
+
 def format_ns(ns: int) -> str:
     """Nanoseconds -> the PI timestamp text with up to 7 fraction digits (exact for 100 ns multiples)."""
     seconds, rest = divmod(ns, 1_000_000_000)

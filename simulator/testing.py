@@ -49,14 +49,17 @@ class SimulatorProcess:
     """gunicorn serving a scenario on 127.0.0.1:<free port> until stop()."""
 
     def __init__(self, scenario: str, workers: int = 1, env: dict | None = None, *,
-                 threads: int = 1, startup_timeout: float = 60.0, extra_args: tuple[str, ...] = ()) -> None:
+                 threads: int = 1, startup_timeout: float = 60.0, extra_args: tuple[str, ...] = (),
+                 unlimited_request_line: bool = True) -> None:
+        """`unlimited_request_line=False` keeps gunicorn's default request-line limit (4094 bytes)."""
         self.scenario = scenario
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environment = dict(os.environ, PISIM_SCENARIO=scenario, **(env or {}))
         command = [sys.executable, "-m", "gunicorn", "simulator.wsgi:app", "-b", f"127.0.0.1:{self.port}",
                    "-w", str(workers), "--threads", str(threads), "--preload", "--timeout", "300",
-                   "--limit-request-line", "0", "--log-level", "warning", *extra_args]
+                   *(("--limit-request-line", "0") if unlimited_request_line else ()),
+                   "--log-level", "warning", *extra_args]
         self.process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT)
         try:

@@ -28,6 +28,7 @@ from ..errors import PIRequestError
 from ..errors import UnknownPointError
 from ..errors import stream_error
 from ..paging import format_ns
+from ..paging import url_group_size
 from ..tables import InterpolatedValues
 from ..tables import SummaryValues
 from ..wire import STREAM_SET
@@ -87,7 +88,8 @@ def _run(ctx: RunContext, points: list[PointInfo], table, step_text: str, start_
     ctx.progress.start(table.name, len(points))
     report = TableReport()
     for start_ns, tags in by_start.items():
-        group_size = max(1, min(MAX_URL_WEB_IDS, len(tags)))
+        group_size = max(1, min(MAX_URL_WEB_IDS, len(tags), url_group_size(
+            ctx.client.base_url, [p.web_id for p in tags], ctx.config.source.max_url_bytes)))
         steps = max(1, min((end_ns - start_ns) // step_ns, limit // (values_per_step * group_size) - 1))
         for i in range(0, len(tags), group_size):
             group = tags[i:i + group_size]
