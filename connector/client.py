@@ -1,4 +1,4 @@
-"""PIClient: one requests.Session per client, with auth, timeouts, gzip, TLS, CSRF header and retries.
+"""PIClient: one requests.Session per thread, with auth, timeouts, gzip, TLS, CSRF header and retries.
 
 Every call goes through RetryPolicy.run: 429/5xx, resets and timeouts are retried with backoff
 (honouring Retry-After); every other non-2xx answer becomes an error of connector.errors. Paths are
@@ -8,6 +8,7 @@ connection pool holds `concurrency` connections, so one client can serve a threa
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import typing as t
 from urllib.parse import urlsplit
@@ -130,7 +131,7 @@ def _wire(value: object) -> object:
 
 
 class PIClient:
-    """A PI Web API client over one requests.Session.
+    """A PI Web API client over one requests.Session per thread that uses it.
 
     Args:
         url: the PI Web API root, e.g. "https://pi.example.com/piwebapi".
@@ -164,18 +165,34 @@ class PIClient:
         self.concurrency = concurrency
         self._sleep = sleep
         self._auth_label = auth_label or ("anonymous" if auth is None else type(auth).__name__)
-        self.session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=concurrency, pool_maxsize=concurrency, max_retries=0)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
-        self.session.auth = auth
-        self.session.verify = verify
-        self.session.headers.update({
+        self._auth, self._verify = auth, verify
+        self._headers = {
             "Accept": "application/json",
             "Accept-Encoding": "gzip, deflate",
             "X-Requested-With": "XMLHttpRequest",
             "User-Agent": f"pi-connector/{__version__} python-requests/{requests.__version__}",
-        })
+        }
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._sessions_lock = threading.Lock()
+
+    @property
+    def session(self) -> requests.Session:
+        """The calling thread's requests.Session (one per thread: a Session, its auth handshakes
+        and its pool are not shared across threads), made on first use with the client's settings."""
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            adapter = HTTPAdapter(pool_connections=self.concurrency, pool_maxsize=self.concurrency, max_retries=0)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            session.auth = self._auth
+            session.verify = self._verify
+            session.headers.update(self._headers)
+            self._local.session = session
+            with self._sessions_lock:
+                self._sessions.append(session)
+        return session
 
     @classmethod
     def from_config(cls, config: ConnectorConfig, *,
@@ -199,8 +216,12 @@ class PIClient:
         self.close()
 
     def close(self) -> None:
-        """Close the session and its pooled connections."""
-        self.session.close()
+        """Close every thread's session and its pooled connections."""
+        with self._sessions_lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
+        self._local = threading.local()
 
     def __repr__(self) -> str:
         return f"PIClient({self.logged_url(self.base_url)!r}, auth={self._auth_label})"

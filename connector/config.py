@@ -12,6 +12,7 @@ The shape (every section but source and destination is optional; defaults shown)
       data_server: null                         # name; default: the first data server
       web_id_type: IDOnly                       # or Full; IDOnly keys survive tag renames
       max_items_per_call: 150000                # the server's MaxReturnedItemsPerCall
+      max_url_bytes: 4000                       # longest request URL (gunicorn's request line: 4094)
       concurrency: 4                            # parallel requests, 1..64
       retry: {attempts: 6, backoff: 0.5, max_backoff: 30, max_retry_after: 120}
     destination:
@@ -130,6 +131,7 @@ class SourceConfig:
     data_server: str | None = None
     web_id_type: str = "IDOnly"
     max_items_per_call: int = 150_000
+    max_url_bytes: int = 4000
     concurrency: int = 4
     retry: RetryConfig = RetryConfig()
 
@@ -790,6 +792,7 @@ class SourceSchema(Schema):
     data_server = Text(allow_none=True)
     web_id_type = Choice(WEB_ID_TYPES)
     max_items_per_call = Integer(minimum=1)
+    max_url_bytes = Integer(minimum=512)
     concurrency = Integer(minimum=1, maximum=64)
     retry = fields.Nested(RetrySchema, load_default=RetryConfig())
 

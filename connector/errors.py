@@ -181,6 +181,22 @@ class UnknownPointError(SkippableError):
     """404 for a WebID or path that does not exist (any more)."""
 
 
+#: PI's words for a WebID or path that names nothing (a 400 carrying them is a "not found" too).
+NOT_FOUND_TEXT = ("not found", "does not exist")
+
+
+def stream_error(web_id: str, status: int, messages: Sequence[str]) -> PIRequestError:
+    """The error of one stream inside a bigger answer (a stream set member, a batch child).
+
+    Only a real "not found" (404, or PI's not-found text) is an UnknownPointError, which lets the
+    caller skip the tag; anything else (a 400 for bad parameters, a 5xx, no status) must fail the run.
+    """
+    text = f"tag {web_id}: HTTP {status}: {'; '.join(messages) or 'no message'}"
+    if status == 404 or any(word in message.lower() for message in messages for word in NOT_FOUND_TEXT):
+        return UnknownPointError(text, status=status, errors=messages)
+    return PIRequestError(text, status=status, errors=messages)
+
+
 class IntegrityError(ConnectorError):
     """A page seam or sort check failed: abort before any checkpoint moves."""
 

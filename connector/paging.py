@@ -17,7 +17,7 @@ import msgspec
 
 from .errors import IntegrityError
 from .errors import PIRequestError
-from .errors import UnknownPointError
+from .errors import stream_error
 from .wire import STREAM_SET
 from .wire import TIMED_VALUES
 from .wire import TimedValue
@@ -34,6 +34,18 @@ def parse_ns(text: str) -> int:
     seconds = calendar.timegm((int(base[0:4]), int(base[5:7]), int(base[8:10]), int(base[11:13]),
                                int(base[14:16]), int(base[17:19])))
     return seconds * 1_000_000_000 + int((fraction + "000000000")[:9] or 0)
+
+
+#: Bytes of a stream set URL besides its webId parameters (path, times, maxCount, selectedFields...).
+URL_OVERHEAD = 640
+
+
+def url_group_size(base_url: str, web_ids, max_url_bytes: int) -> int:
+    """How many of these WebIDs one GET may carry so that its whole URL (the query string counted,
+    the longest WebID assumed for each) stays under `max_url_bytes`; at least 1."""
+    longest = max((len(_quote(w)) for w in web_ids), default=1)
+    room = max_url_bytes - len(base_url) - URL_OVERHEAD
+    return max(1, room // (len("&webId=") + longest))
 
 
 def format_ns(ns: int) -> str:
@@ -165,9 +177,9 @@ class RecordedReader:
                 if stream is None and position < len(decoded.Items) and not decoded.Items[position].WebId:
                     stream = decoded.Items[position]
                 if stream is None:
-                    out[web_id] = (None, [], UnknownPointError(f"tag {web_id}: missing from the stream set answer"))
+                    out[web_id] = (None, [], PIRequestError(f"tag {web_id}: missing from the stream set answer"))
                 elif stream.WebException is not None and stream.WebException.StatusCode >= 400:
-                    out[web_id] = (None, [], _stream_error(web_id, stream.WebException.StatusCode,
+                    out[web_id] = (None, [], stream_error(web_id, stream.WebException.StatusCode,
                                                            stream.WebException.Errors))
                 else:
                     out[web_id] = (stream.UnitsAbbreviation, stream.Items, None)
@@ -193,7 +205,7 @@ class RecordedReader:
             content = answer.get("Content")
             if status >= 400 or status == 0:
                 messages = content.get("Errors", []) if isinstance(content, dict) else [str(content)]
-                out[web_id] = (None, [], _stream_error(web_id, status, messages))
+                out[web_id] = (None, [], stream_error(web_id, status, messages))
                 continue
             try:
                 values = msgspec.convert(content, type=TIMED_VALUES_TYPE)
@@ -215,10 +227,3 @@ def _quote(value) -> str:
     from urllib.parse import quote
 
     return quote(str(value), safe="*-.:;")
-
-
-def _stream_error(web_id: str, status: int, messages: list[str]) -> PIRequestError:
-    text = f"tag {web_id}: HTTP {status}: {'; '.join(messages) or 'no message'}"
-    if status == 404 or status == 400:
-        return UnknownPointError(text)
-    return PIRequestError(text)

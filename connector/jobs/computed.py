@@ -24,7 +24,11 @@ from ..context import parse_server_time
 from ..convert import StreamInfo
 from ..convert import value_rows
 from ..discovery import PointInfo
+from ..errors import PIRequestError
+from ..errors import UnknownPointError
+from ..errors import stream_error
 from ..paging import format_ns
+from ..paging import url_group_size
 from ..tables import InterpolatedValues
 from ..tables import SummaryValues
 from ..wire import STREAM_SET
@@ -34,10 +38,28 @@ from .reconcile import write_batch
 
 MAX_URL_WEB_IDS = 200
 VALUE_FIELDS = "Items.WebId;Items.UnitsAbbreviation;Items.WebException;Items.Items"
-SUMMARY_FIELDS = "Items.WebId;Items.Items.Type;Items.Items.Value"
+SUMMARY_FIELDS = "Items.WebId;Items.WebException;Items.Items.Type;Items.Items.Value"
 
-# (context, group of points, window start ns, window end ns) -> the window's rows (or None)
-Fetch = Callable[[RunContext, list[PointInfo], int, int], "pa.Table | None"]
+# (context, group of points, window start ns, window end ns) -> the window's rows (or None), and
+# the tags PI does not know (web_id -> why): skipped, their cursors left where they were
+Fetch = Callable[[RunContext, list[PointInfo], int, int], "tuple[pa.Table | None, dict[str, str]]"]
+
+
+def members(group: list[PointInfo], found: dict[str, tuple[int, list[str]] | None]) -> dict[str, str]:
+    """Check each tag's part of a stream set answer (web_id -> (status, errors) of its
+    WebException, or None when it was read): the unknown ones to skip (web_id -> why). Any other
+    failure, or a tag missing from the answer, raises: its cursor must not move past rows not read."""
+    skipped = {}
+    for point in group:
+        if point.web_id not in found:
+            raise PIRequestError(f"tag {point.name} ({point.web_id}): missing from the stream set answer")
+        failure = found[point.web_id]
+        if failure is not None:
+            error = stream_error(point.web_id, *failure)
+            if not isinstance(error, UnknownPointError):
+                raise error
+            skipped[point.web_id] = str(error)
+    return skipped
 
 
 def _run(ctx: RunContext, points: list[PointInfo], table, step_text: str, start_text: str, end_text: str,
@@ -64,26 +86,37 @@ def _run(ctx: RunContext, points: list[PointInfo], table, step_text: str, start_
     limit = ctx.config.source.max_items_per_call
     rows = 0
     ctx.progress.start(table.name, len(points))
-    for start_ns, members in by_start.items():
-        group_size = max(1, min(MAX_URL_WEB_IDS, len(members)))
+    report = TableReport()
+    for start_ns, tags in by_start.items():
+        group_size = max(1, min(MAX_URL_WEB_IDS, len(tags), url_group_size(
+            ctx.client.base_url, [p.web_id for p in tags], ctx.config.source.max_url_bytes)))
         steps = max(1, min((end_ns - start_ns) // step_ns, limit // (values_per_step * group_size) - 1))
-        for i in range(0, len(members), group_size):
-            group = members[i:i + group_size]
+        for i in range(0, len(tags), group_size):
+            group = tags[i:i + group_size]
+            size = len(group)
             a = start_ns
-            while a < end_ns:
+            while a < end_ns and group:
                 b = min(end_ns, a + step_ns * steps)
-                data = fetch(ctx, group, a, b)
+                data, skipped = fetch(ctx, group, a, b)
+                if skipped:
+                    for point in group:
+                        if point.web_id in skipped:
+                            report.skipped += 1
+                            ctx.log("tag_skipped", level="warning", table=table.name, web_id=point.web_id,
+                                    tag=point.name, message=skipped[point.web_id])
+                    group = [p for p in group if p.web_id not in skipped]
                 batch.add(data, group, a, b)
                 rows += data.num_rows if data is not None else 0
                 if batch.rows >= ctx.config.recorded.flush_rows:
                     batch.flush(ctx)
                 ctx.progress.advance(table.name, values=data.num_rows if data is not None else 0)
                 a = b
-            ctx.progress.advance(table.name, done=len(group))
+            ctx.progress.advance(table.name, done=size)
     batch.flush(ctx)
     ctx.progress.finish(table.name)
-    seconds = time.perf_counter() - started
-    return TableReport(rows=rows, seconds=seconds, values_per_second=rows / seconds if seconds else 0.0)
+    report.rows, report.seconds = rows, time.perf_counter() - started
+    report.values_per_second = rows / report.seconds if report.seconds else 0.0
+    return report
 
 
 @dataclass
@@ -135,10 +168,12 @@ def write_interpolated(ctx: RunContext, points: list[PointInfo]) -> TableReport:
             "webId": [p.web_id for p in group], "startTime": format_ns(a), "endTime": format_ns(b - step_ns),
             "interval": config.interval, "selectedFields": VALUE_FIELDS, "webIdType": ctx.config.source.web_id_type})
         found = {s.WebId: s for s in STREAM_SET.decode(body).Items}
+        skipped = members(group, {w: _failure(s.WebException and (s.WebException.StatusCode, s.WebException.Errors))
+                                  for w, s in found.items()})
         streams = [(StreamInfo(p.web_id, p.name, found[p.web_id].UnitsAbbreviation or p.engineering_units),
-                    found[p.web_id].Items) for p in group if p.web_id in found]
+                    found[p.web_id].Items) for p in group if p.web_id not in skipped]
         return value_rows(streams, InterpolatedValues.schema, run_id=ctx.run_id, ingested_at_us=ctx.ingested_at_us,
-                          extra={"interval": config.interval})
+                          extra={"interval": config.interval}), skipped
 
     return _run(ctx, points, InterpolatedValues, config.interval, config.start, config.end, 1, fetch)
 
@@ -156,11 +191,19 @@ def write_summaries(ctx: RunContext, points: list[PointInfo]) -> TableReport:
             "calculationBasis": config.calculation_basis, "selectedFields": SUMMARY_FIELDS,
             "webIdType": ctx.config.source.web_id_type})
         found = {s.get("WebId"): s for s in answer.get("Items") or []}
-        data = [row for p in group if p.web_id in found for row in _summary_rows(p, found[p.web_id], a, step_ns, config)
-                if row["start_ns"] < b]
-        return ctx.rows_table(SummaryValues, data) if data else None
+        skipped = members(group, {w: _failure(s.get("WebException") and (s["WebException"].get("StatusCode", 0),
+                                                                        s["WebException"].get("Errors") or []))
+                                  for w, s in found.items()})
+        data = [row for p in group if p.web_id not in skipped
+                for row in _summary_rows(p, found[p.web_id], a, step_ns, config) if row["start_ns"] < b]
+        return (ctx.rows_table(SummaryValues, data) if data else None), skipped
 
     return _run(ctx, points, SummaryValues, config.duration, config.start, config.end, len(config.types), fetch)
+
+
+def _failure(error: tuple[int, list[str]] | None) -> tuple[int, list[str]] | None:
+    """A WebException's (status, errors), None when the stream was read (no exception, or < 400)."""
+    return error if error and error[0] >= 400 or error and not error[0] else None
 
 
 def _summary_rows(point: PointInfo, stream: dict, start_ns: int, step_ns: int, config) -> list[dict]:

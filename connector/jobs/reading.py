@@ -24,6 +24,7 @@ from ..config import ConnectorConfig
 from ..convert import StreamInfo
 from ..convert import recorded_rows
 from ..discovery import PointInfo
+from ..errors import UnknownPointError
 from ..paging import RecordedReader
 from ..tables import RecordedValues
 
@@ -65,9 +66,11 @@ def read_window(client: PIClient, config: ConnectorConfig, task: WindowTask) -> 
     streams, thresholds, skipped, read, densest, reread = [], [], [], [], 0, {}
     for point, bound in zip(task.points, task.held_before):
         result = reads[point.web_id]
-        if result.error is not None:
+        if isinstance(result.error, UnknownPointError):  # only a real "not found" skips a tag
             skipped.append((point, str(result.error)))
             continue
+        if result.error is not None:  # anything else fails the run: no cursor moves past rows not read
+            raise result.error
         read.append(point.web_id)
         if task.start_ns < min(task.end_ns, bound):
             reread[point.web_id] = (task.start_ns, min(task.end_ns, bound))

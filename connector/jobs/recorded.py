@@ -22,6 +22,7 @@ from ..context import NS
 from ..context import RunContext
 from ..context import TableReport
 from ..discovery import PointInfo
+from ..paging import url_group_size
 from ..tables import RecordedValues
 from .reading import Readers
 from .reconcile import NO_CURSOR
@@ -75,7 +76,8 @@ class RecordedJob:
         self.default_start_ns = ctx.time_ns(config.recorded.start)
         self.lookback_ns = int(config.recorded.lookback.total_seconds() * NS)
         self.limit = config.source.max_items_per_call
-        self.group_size = max(1, min(MAX_URL_WEB_IDS, len(points) or 1))
+        self.group_size = max(1, min(MAX_URL_WEB_IDS, len(points) or 1, url_group_size(
+            ctx.client.base_url, [p.web_id for p in points], config.source.max_url_bytes)))
         self.max_count = config.recorded.max_count or max(1, self.limit // self.group_size)
         self.group_size = max(1, min(self.group_size, self.limit // self.max_count))
 

@@ -385,3 +385,18 @@ def test_paging_survives_a_server_that_pages_below_max_count(monkeypatch):
         got = [item["Name"] for item in pi.paged("dataservers/x/points", page_size=10)]
     assert got == [f"T{i}" for i in range(11)]
     assert asked == [0, 4, 8]
+
+
+def test_each_thread_reads_through_its_own_session_and_close_closes_them_all(sim_url):
+    with PIClient(sim_url + "/piwebapi", concurrency=4) as pi:
+        def read(_):
+            answer = pi.get_json("system")
+            return id(pi.session), answer["ProductTitle"]
+
+        with ThreadPoolExecutor(4, thread_name_prefix="t") as pool:
+            results = list(pool.map(read, range(16)))
+        sessions = {s for s, _ in results}
+        assert 1 < len(sessions) <= 4 and {title for _, title in results} == {results[0][1]}
+        assert pi.session is pi.session and id(pi.session) not in sessions  # the main thread's own
+        assert len(pi._sessions) == len(sessions) + 1
+    assert pi._sessions == []

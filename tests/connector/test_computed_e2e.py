@@ -16,6 +16,9 @@ from simulator.archive.summaries import summarize
 from simulator.encoder import items
 from simulator.streams import open_stream
 from tests.connector.groundtruth import simulator_for
+from tests.connector.stubbing import stream_failure
+from tests.connector.stubbing import stub_answers
+from tests.connector.stubbing import web_id_of
 
 pytestmark = pytest.mark.e2e
 
@@ -117,3 +120,38 @@ def test_a_crash_between_data_and_checkpoint_leaves_no_duplicate(sim_url, tmp_pa
     assert sink.count("interpolated_values") == 4 * 6  # written, not checkpointed
     extract(cfg)
     assert (sink.count("interpolated_values"), sink.count("summary_values")) == (4 * 6, 4 * 6 * 4)
+
+
+def _computed_rows(sink):
+    def rows(name, key):
+        data = sink.read(name).drop_columns(["ingested_at", "run_id"]).to_pylist()
+        return sorted(data, key=lambda r: tuple(r[k] for k in key))
+    return (rows("interpolated_values", ("web_id", "timestamp_ns")),
+            rows("summary_values", ("web_id", "summary_type", "start_ns")))
+
+
+@pytest.mark.parametrize("status", [500, 502])
+def test_a_tag_whose_read_fails_keeps_its_cursor_and_fails_the_run(sim_url, tmp_path, status):
+    """A per-stream WebException for one tag (PI's answer stays 200) must not move that tag's
+    cursor: the run fails visibly, and the next run (the error gone) reads what was missed."""
+    from connector.errors import ConnectorError
+    from connector.state import Checkpoints
+    from simulator.mock.admin import AdminClient
+
+    clean = tmp_path / "clean"
+    extract(_config(sim_url, clean))
+    broken = web_id_of(DeltaSink(str(clean)), "TINY.GAP")
+    for route in ("/streamsets/interpolated", "/streamsets/summary"):
+        stub_answers(sim_url, route, stream_failure(broken, status, ["I/O Timeout"]))
+    lake = tmp_path / "lake"
+    with pytest.raises(ConnectorError, match="I/O Timeout"):
+        extract(_config(sim_url, lake))
+    sink = DeltaSink(str(lake))
+    log = sink.read("run_log").to_pylist()
+    assert [r["event"] for r in log if r["level"] == "error"] == ["run_failed"]
+    assert "failed" in [r["message"] for r in log if r["event"] == "run_finished"][0]
+    for table in ("interpolated_values", "summary_values"):
+        assert broken not in Checkpoints(sink).load(table)
+    AdminClient(sim_url).reset()
+    extract(_config(sim_url, lake))
+    assert _computed_rows(sink) == _computed_rows(DeltaSink(str(clean)))

@@ -214,3 +214,25 @@ def test_an_unreachable_server_writes_nothing(tmp_path):
     with pytest.raises(ConnectionFailedError):
         extract(cfg)
     assert not (tmp_path / "lake").exists() or not any((tmp_path / "lake").iterdir())
+
+
+def test_long_web_id_lists_are_split_to_stay_under_the_url_limit(tmp_path, truth):
+    """gunicorn's default request line (4094 bytes) refuses a long URL; the connector splits its
+    WebID lists so that every URL, query string counted, stays under source.max_url_bytes."""
+    from simulator.mock.admin import AdminClient
+
+    limit = 900
+    with SimulatorProcess("qa-tiny", env={"PISIM_NOW": "2026-11-25T00:00:00Z"}) as server:  # gunicorn's 4094
+        too_long = requests.get(server.url + "/piwebapi/system?x=" + "a" * 5000, timeout=30)
+        assert too_long.status_code >= 400  # the limit is on
+        cfg = ConnectorConfig.from_dict({
+            "source": {"url": server.url + "/piwebapi", "max_url_bytes": limit},
+            "destination": {"uri": str(tmp_path)}, "tags": [{"name_filter": "TINY.*"}],
+            "recorded": {"start": START, "end": END}, "af": {"enabled": False}, "event_frames": {"enabled": False}})
+        assert extract(cfg).status == "succeeded"
+        urls = [server.url + r["request"]["url"] for r in AdminClient(server.url).requests()]
+        sets = [u for u in urls if "/streamsets/recorded?" in u]
+        assert len({u.count("webId=") for u in sets}) >= 1 and max(u.count("webId=") for u in sets) < len(
+            {r[0] for r in truth})  # split
+        assert max(len(u) for u in urls) < limit
+    assert table_rows(DeltaSink(str(tmp_path))) == truth

@@ -267,3 +267,29 @@ def test_format_ns_never_rounds_and_drops_trailing_zeros():
     assert format_ns(1_795_550_400 * NS + 100) == "2026-11-24T20:00:00.0000001Z"
     for ns in range(1_795_550_400 * NS, 1_795_550_400 * NS + 10_000, 100):
         assert parse_ns(format_ns(ns)) == ns
+
+
+@pytest.mark.parametrize("status, messages, skipped", [
+    (400, ["Parameter 'maxCount' is invalid."], False), (500, ["Timeout expired."], False),
+    (404, ["The specified point was not found."], True), (400, ["PI Point not found '\\\\PISRV01\\W2'."], True),
+])
+def test_a_window_skips_a_tag_only_when_pi_says_not_found(status, messages, skipped):
+    """A per-stream 400 for bad parameters (or a 5xx) fails the window: only not-found skips."""
+    from connector.config import ConnectorConfig
+    from connector.discovery import PointInfo
+    from connector.errors import PIRequestError as Failure
+    from connector.jobs.reading import WindowTask
+    from connector.jobs.reading import read_window
+    from connector.paging import parse_ns
+
+    fake = FakePI({"W1": [event(at(1), 1.0)]}, errors={"W2": (status, messages)})
+    config = ConnectorConfig.from_dict({"source": {"url": "http://127.0.0.1:1/piwebapi"},
+                                        "destination": {"uri": "/tmp/unused"}, "tags": [{"names": ["A"]}]})
+    points = tuple(PointInfo(w, i, "S", w, "\\\\S\\" + w) for i, w in enumerate(("W1", "W2")))
+    task = WindowTask(0, points, parse_ns(at(0)), parse_ns(at(10)), 100, (0, 0), "run", 0)
+    if skipped:
+        result = read_window(fake, config, task)
+        assert [p.web_id for p, _ in result.skipped] == ["W2"] and result.read == ["W1"]
+    else:
+        with pytest.raises(Failure, match=messages[0].split(" ")[0]):
+            read_window(fake, config, task)

@@ -1,0 +1,113 @@
+"""PI's bad values inside a 200 answer: each becomes a row with its error text and quality; a
+per-stream error fails the run unless it is a real "not found"; the rest of the group lands."""
+from __future__ import annotations
+
+import pytest
+
+from connector.config import ConnectorConfig
+from connector.errors import ConnectorError
+from connector.runner import extract
+from connector.sink import DeltaSink
+from connector.state import Checkpoints
+from simulator.mock.admin import AdminClient
+from tests.connector.stubbing import stream_failure
+from tests.connector.stubbing import stub_answers
+from tests.connector.stubbing import web_id_of
+
+pytestmark = [pytest.mark.e2e, pytest.mark.skip(
+    reason="work in progress: the bad-value decoding (errors column) is not written yet, and under pytest the "
+           "GET in stubbing.stub_answers for /streamsets/recorded waits forever for the simulator (not diagnosed)")]
+
+START, END = "2026-11-24T09:30:00Z", "2026-11-24T13:00:00Z"
+COLUMNS = ["tag", "timestamp_ns", "ordinal", "value", "string_value", "digital_name", "digital_code", "is_system",
+           "good", "questionable", "substituted", "annotated", "units", "errors"]
+
+#: PI's forms of a bad or unusual value (piwebapi-facts §3.1-3.2), and the row each must give:
+#: (value, string_value, digital_name, digital_code, is_system, good, errors)
+BAD = [
+    ({"Value": {"Name": "I/O Timeout", "Value": 246}, "Good": False},
+     (None, None, "I/O Timeout", 246, False, False, None)),
+    ({"Value": {"Name": "I/O Timeout", "Value": 246, "IsSystem": True}, "Good": False},
+     (None, None, "I/O Timeout", 246, True, False, None)),
+    ({"Value": {"Errors": ["Failed to read the value from the data source."]}, "Good": False},
+     (None, None, None, None, False, False, "Failed to read the value from the data source.")),
+    ({"Value": 1.5, "Good": False, "Errors": [{"FieldName": "Value", "Message": ["Point is under maintenance."]}]},
+     (1.5, None, None, None, False, False, "Value: Point is under maintenance.")),
+    ({"Value": [1.5, 2.5, 3], "Good": True}, (None, "[1.5,2.5,3]", None, None, False, True, None)),
+]
+
+
+def config(url, lake, tags=("TINY.*",)):
+    return ConnectorConfig.from_dict({
+        "source": {"url": url + "/piwebapi"}, "destination": {"uri": str(lake)},
+        "tags": [{"name_filter": t} for t in tags], "recorded": {"start": START, "end": END, "max_count": 97},
+        "af": {"enabled": False}, "event_frames": {"enabled": False},
+    })
+
+
+def rows(sink, table="recorded_values"):
+    data = sink.read(table)
+    return sorted(tuple(r) for r in zip(*(data.column(c).to_pylist() for c in COLUMNS)))
+
+
+def test_bad_values_land_as_rows_with_their_error_and_the_group_is_kept(sim_url, tmp_path):
+    extract(config(sim_url, tmp_path / "clean"))
+    clean = DeltaSink(str(tmp_path / "clean"))
+    target = web_id_of(clean, "TINY.FLOAT64")
+    changed: dict[str, dict] = {}  # timestamp text -> the bad value put there
+
+    def edit(body):
+        for stream in body["Items"]:
+            if stream["WebId"] == target:
+                for item, (bad, _) in zip(stream["Items"][1::7], BAD * 100):
+                    changed[item["Timestamp"]] = bad
+                    item.pop("Value")
+                    item.update(bad)
+        return body
+
+    stub_answers(sim_url, "/streamsets/recorded", edit)
+    lake = DeltaSink(str(tmp_path / "lake"))
+    report = extract(config(sim_url, tmp_path / "lake"))
+    assert report.status == "succeeded" and changed
+    expected_by_form = {repr(bad): row for bad, row in BAD}
+    truth = []
+    by_time = {}
+    for stamp, bad in changed.items():
+        from connector.paging import parse_ns
+        by_time[parse_ns(stamp)] = expected_by_form[repr(bad)]
+    for row in rows(clean):
+        if row[0] == "TINY.FLOAT64" and row[1] in by_time:
+            value, string, name, code, system, good, errors = by_time[row[1]]
+            row = (*row[:3], value, string, name, code, system, good, *row[9:12],
+                   "" if system else row[12], errors)
+        truth.append(row)
+    assert rows(lake) == sorted(truth)
+    assert len([r for r in truth if r[0] == "TINY.FLOAT64"]) == len([r for r in rows(clean) if r[0] == "TINY.FLOAT64"])
+
+
+@pytest.mark.parametrize("status, message, skipped", [
+    (400, "Parameter 'maxCount' is invalid.", False),
+    (500, "Timeout expired.", False),
+    (404, "The specified point was not found.", True),
+    (400, "PI Point not found '\\\\PISRV01\\TINY.STEP'.", True),
+])
+def test_a_per_stream_error_fails_the_run_unless_the_point_is_not_found(sim_url, tmp_path, status, message, skipped):
+    extract(config(sim_url, tmp_path / "clean"))
+    clean = DeltaSink(str(tmp_path / "clean"))
+    target = web_id_of(clean, "TINY.STEP")
+    stub_answers(sim_url, "/streamsets/recorded", stream_failure(target, status, [message]))
+    lake = DeltaSink(str(tmp_path / "lake"))
+    if skipped:
+        report = extract(config(sim_url, tmp_path / "lake"))
+        assert report.status == "succeeded" and report.tables["recorded_values"].skipped == 1
+        assert [r for r in rows(lake)] == [r for r in rows(clean) if r[0] != "TINY.STEP"]
+        assert target not in Checkpoints(lake).load("recorded_values")
+        return
+    with pytest.raises(ConnectorError, match=message.split(" ")[0]):
+        extract(config(sim_url, tmp_path / "lake"))
+    assert target not in Checkpoints(lake).load("recorded_values")
+    log = lake.read("run_log").to_pylist()
+    assert [r["event"] for r in log if r["level"] == "error"] == ["run_failed"]
+    AdminClient(sim_url).reset()
+    extract(config(sim_url, tmp_path / "lake"))
+    assert rows(lake) == rows(clean)
