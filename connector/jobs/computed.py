@@ -128,39 +128,44 @@ class _Batch:
 
 def write_interpolated(ctx: RunContext, points: list[PointInfo]) -> TableReport:
     config = ctx.config.interpolated
+    return _run(ctx, points, InterpolatedValues, config.interval, config.start, config.end, 1, fetch_interpolated)
+
+
+def fetch_interpolated(ctx: RunContext, group: list[PointInfo], a: int, b: int) -> pa.Table | None:
+    """The interpolated rows of [a, b) (whole intervals) for a group of tags."""
+    config = ctx.config.interpolated
     step_ns = int(parse_duration(config.interval).total_seconds() * NS)
-
-    def fetch(ctx: RunContext, group: list[PointInfo], a: int, b: int) -> pa.Table | None:
-        body = ctx.client.get_bytes("streamsets/interpolated", {
-            "webId": [p.web_id for p in group], "startTime": format_ns(a), "endTime": format_ns(b - step_ns),
-            "interval": config.interval, "selectedFields": VALUE_FIELDS, "webIdType": ctx.config.source.web_id_type})
-        found = {s.WebId: s for s in STREAM_SET.decode(body).Items}
-        streams = [(StreamInfo(p.web_id, p.name, found[p.web_id].UnitsAbbreviation or p.engineering_units),
-                    found[p.web_id].Items) for p in group if p.web_id in found]
-        return value_rows(streams, InterpolatedValues.schema, run_id=ctx.run_id, ingested_at_us=ctx.ingested_at_us,
-                          extra={"interval": config.interval})
-
-    return _run(ctx, points, InterpolatedValues, config.interval, config.start, config.end, 1, fetch)
+    body = ctx.client.get_bytes("streamsets/interpolated", {
+        "webId": [p.web_id for p in group], "startTime": format_ns(a), "endTime": format_ns(b - step_ns),
+        "interval": config.interval, "selectedFields": VALUE_FIELDS, "webIdType": ctx.config.source.web_id_type})
+    found = {s.WebId: s for s in STREAM_SET.decode(body).Items}
+    streams = [(StreamInfo(p.web_id, p.name, found[p.web_id].UnitsAbbreviation or p.engineering_units),
+                found[p.web_id].Items) for p in group if p.web_id in found]
+    return value_rows(streams, InterpolatedValues.schema, run_id=ctx.run_id, ingested_at_us=ctx.ingested_at_us,
+                      extra={"interval": config.interval})
 
 
 def write_summaries(ctx: RunContext, points: list[PointInfo]) -> TableReport:
     config = ctx.config.summaries
+    return _run(ctx, points, SummaryValues, config.duration, config.start, config.end, len(config.types),
+                fetch_summaries)
+
+
+def fetch_summaries(ctx: RunContext, group: list[PointInfo], a: int, b: int) -> pa.Table | None:
+    """The summary rows of the whole intervals in [a, b) for a group of tags."""
+    config = ctx.config.summaries
     step_ns = int(parse_duration(config.duration).total_seconds() * NS)
-
-    def fetch(ctx: RunContext, group: list[PointInfo], a: int, b: int) -> pa.Table | None:
-        # one interval more than needed, dropped: PI closes only the last interval of a call at its
-        # end, so every kept interval is [start, end) whatever the windows were
-        answer = ctx.client.get_json("streamsets/summary", {
-            "webId": [p.web_id for p in group], "startTime": format_ns(a), "endTime": format_ns(b + step_ns),
-            "summaryType": list(config.types), "summaryDuration": config.duration,
-            "calculationBasis": config.calculation_basis, "selectedFields": SUMMARY_FIELDS,
-            "webIdType": ctx.config.source.web_id_type})
-        found = {s.get("WebId"): s for s in answer.get("Items") or []}
-        data = [row for p in group if p.web_id in found for row in _summary_rows(p, found[p.web_id], a, step_ns, config)
-                if row["start_ns"] < b]
-        return ctx.rows_table(SummaryValues, data) if data else None
-
-    return _run(ctx, points, SummaryValues, config.duration, config.start, config.end, len(config.types), fetch)
+    # one interval more than needed, dropped: PI closes only the last interval of a call at its
+    # end, so every kept interval is [start, end) whatever the windows were
+    answer = ctx.client.get_json("streamsets/summary", {
+        "webId": [p.web_id for p in group], "startTime": format_ns(a), "endTime": format_ns(b + step_ns),
+        "summaryType": list(config.types), "summaryDuration": config.duration,
+        "calculationBasis": config.calculation_basis, "selectedFields": SUMMARY_FIELDS,
+        "webIdType": ctx.config.source.web_id_type})
+    found = {s.get("WebId"): s for s in answer.get("Items") or []}
+    data = [row for p in group if p.web_id in found for row in _summary_rows(p, found[p.web_id], a, step_ns, config)
+            if row["start_ns"] < b]
+    return ctx.rows_table(SummaryValues, data) if data else None
 
 
 def _summary_rows(point: PointInfo, stream: dict, start_ns: int, step_ns: int, config) -> list[dict]:
