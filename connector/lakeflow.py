@@ -39,8 +39,7 @@ from .jobs.eventframes import FRAME_FIELDS
 from .jobs.eventframes import _frame_row
 from .paging import format_ns
 from .plan import Part
-from .plan import plan_grid
-from .plan import plan_recorded
+from .plan import plan_spans
 from .plan import read_part
 from .spark.options import ReadOptions
 from .spark.options import parse_options
@@ -69,11 +68,12 @@ KEYED = (Points, AFElements, AFAttributes)  # snapshots of what exists: cdc_with
 class PIConnector(*BASES):  # type: ignore[misc]
     """PI Web API as a Lakeflow community connector source."""
 
-    def __init__(self, options: dict[str, str]) -> None:
+    def __init__(self, options: dict[str, str], *, client: PIClient | None = None) -> None:
+        """`client`: one already made for these options (a Spark worker's)."""
         self.options = dict(options or {})
         self.base = parse_options(self.options, where="<lakeflow options>", strict=False)
         self.config = self.base.config
-        self.client = PIClient.from_config(self.config)
+        self.client = client or PIClient.from_config(self.config)
         self._server: dict | None = None
         self._points: dict[tuple, list] = {}
 
@@ -209,12 +209,10 @@ class PIConnector(*BASES):  # type: ignore[misc]
 
     def _plan(self, table, options: ReadOptions, start_ns: int, end_ns: int) -> list[Part]:
         points = self._discover(options)
-        limit = options.config.source.max_items_per_call
-        if table is RecordedValues:
-            return plan_recorded(points, {p.web_id: (start_ns, end_ns) for p in points}, window_ns=options.window_ns,
-                                 limit=limit, tags_per_part=options.tags_per_part, max_count=options.max_count)
-        return plan_grid(table.name, points, start_ns, end_ns, step_ns=options.step_ns,
-                         values_per_step=options.values_per_step, limit=limit, tags_per_part=options.tags_per_part)
+        return plan_spans(table.name, points, {p.web_id: (start_ns, end_ns) for p in points},
+                          window_ns=options.window_ns, step_ns=self._step(table, options),
+                          values_per_step=options.values_per_step, limit=options.config.source.max_items_per_call,
+                          tags_per_part=options.tags_per_part, max_count=options.max_count)
 
     def _values(self, table, options: ReadOptions, offset: dict):
         """One window (at most `window` long) from the offset; its rows and its end."""

@@ -80,12 +80,14 @@ def plan_recorded(points: list[PointInfo], spans: dict[str, tuple[int, int]], *,
 
 
 def plan_grid(table: str, points: list[PointInfo], start_ns: int, end_ns: int, *, step_ns: int,
-              values_per_step: int = 1, limit: int = 150_000, tags_per_part: int | None = None) -> list[Part]:
-    """Parts of whole steps (aligned to the epoch) with at most `limit` values per call."""
+              values_per_step: int = 1, limit: int = 150_000, tags_per_part: int | None = None,
+              window_ns: int | None = None) -> list[Part]:
+    """Parts of whole steps (aligned to the epoch), at most `window_ns` long, with at most `limit` values per call."""
     start_ns, end_ns = start_ns // step_ns * step_ns, end_ns // step_ns * step_ns
     group, _ = budget(len(points), limit, tags_per_part)
     group = max(1, min(group, limit // (2 * values_per_step)))  # a call asks for one step more than it keeps
-    steps = max(1, min((end_ns - start_ns) // step_ns or 1, limit // (values_per_step * group) - 1))
+    steps = max(1, min((end_ns - start_ns) // step_ns or 1, limit // (values_per_step * group) - 1,
+                       (window_ns or end_ns - start_ns) // step_ns or 1))
     parts = []
     for i in range(0, len(points), group):
         tags = tuple((p.web_id, p.name, p.engineering_units) for p in points[i:i + group])
@@ -95,6 +97,21 @@ def plan_grid(table: str, points: list[PointInfo], start_ns: int, end_ns: int, *
             parts.append(Part(table, tags, a, b, steps * values_per_step))
             a = b
     return parts
+
+
+def plan_spans(table: str, points: list[PointInfo], spans: dict[str, tuple[int, int]], *, window_ns: int,
+               step_ns: int = 1, values_per_step: int = 1, limit: int = 150_000, tags_per_part: int | None = None,
+               max_count: int | None = None) -> list[Part]:
+    """Parts of any value table covering each tag's [lo, hi): `plan_recorded`, or `plan_grid` per shared span."""
+    if table == RECORDED:
+        return plan_recorded(points, spans, window_ns=window_ns, limit=limit, tags_per_part=tags_per_part,
+                             max_count=max_count)
+    by_span: dict[tuple[int, int], list[PointInfo]] = {}
+    for point in points:
+        by_span.setdefault(spans[point.web_id], []).append(point)
+    return [part for (lo, hi), members in sorted(by_span.items()) if lo < hi
+            for part in plan_grid(table, members, lo, hi, step_ns=step_ns, values_per_step=values_per_step,
+                                  limit=limit, tags_per_part=tags_per_part, window_ns=window_ns)]
 
 
 def read_part(client, config: ConnectorConfig, part: Part, *, run_id: str) -> pa.Table | None:
