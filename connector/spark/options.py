@@ -24,7 +24,7 @@ READABLE = ("recorded_values", "interpolated_values", "summary_values", "points"
 KNOWN = ("url", "auth", "auth_type", "username", "password", "token", "verify", "dataserver", "data_server",
          "webidtype", "web_id_type", "tags", "tag_filter", "start", "end", "table", "interval", "summarytype",
          "summaryduration", "calculationbasis", "partitionwindow", "window", "tagsperpartition", "maxcount",
-         "maxitemspercall", "lookback", "path")
+         "maxitemspercall", "lookback", "maxwindowperbatch", "path")
 # where ConnectorConfig reports a field, the option a user wrote
 FIELD_OPTIONS = {"source.url": "url", "source.auth.type": "auth", "source.auth.username": "username",
                  "source.auth.password": "password", "source.auth.token": "token", "source.web_id_type": "webIdType",
@@ -46,6 +46,7 @@ class ReadOptions:
     tags_per_part: int | None
     max_count: int | None
     lookback_ns: int
+    batch_window_ns: int | None  # a stream's micro-batch reads at most this much of each tag (None: all there is)
     options: Mapping[str, str]
 
     @property
@@ -75,7 +76,7 @@ def parse_options(options: Mapping[str, str] | None, *, where: str = "<spark opt
             raise fail(unknown[0], "one of the options url, auth, username, password, token, verify, dataServer, "
                                    "webIdType, tags, start, end, table, interval, summaryType, summaryDuration, "
                                    "calculationBasis, partitionWindow, tagsPerPartition, maxCount, maxItemsPerCall, "
-                                   "lookback (this option is not known)")
+                                   "lookback, maxWindowPerBatch (this option is not known)")
 
     def text(*names: str, default: str | None = None) -> str | None:
         for name in names:
@@ -98,13 +99,14 @@ def parse_options(options: Mapping[str, str] | None, *, where: str = "<spark opt
             raise fail(name, "a PI time such as *-1d, t, y+6h or an ISO 8601 instant") from None
     durations = {}
     for name, default in (("partitionWindow", default_window), ("lookback", "0s"), ("interval", "1h"),
-                          ("summaryDuration", "1h")):
+                          ("summaryDuration", "1h"), ("maxWindowPerBatch", "0s")):
         value = text(name, "window" if name == "partitionWindow" else name, default=default)
         try:
             durations[name] = parse_duration(value)
         except ValueError:
             raise fail(name, "a duration such as 10m, 1h or 1d") from None
-        if durations[name].total_seconds() < 0 or (name != "lookback" and durations[name].total_seconds() <= 0):
+        if durations[name].total_seconds() < 0 or (
+                name not in ("lookback", "maxWindowPerBatch") and durations[name].total_seconds() <= 0):
             raise fail(name, "a positive duration such as 10m, 1h or 1d")
     numbers = {}
     for name in ("tagsPerPartition", "maxCount", "maxItemsPerCall"):
@@ -121,7 +123,8 @@ def parse_options(options: Mapping[str, str] | None, *, where: str = "<spark opt
     config = _config(given, text, where, durations, types, numbers)
     return ReadOptions(config, table, start, end, int(durations["partitionWindow"].total_seconds() * NS),
                        numbers.get("tagsPerPartition"), numbers.get("maxCount"),
-                       int(durations["lookback"].total_seconds() * NS), dict(options or {}))
+                       int(durations["lookback"].total_seconds() * NS),
+                       int(durations["maxWindowPerBatch"].total_seconds() * NS) or None, dict(options or {}))
 
 
 def tag_selectors(value: str | None, name_filter: str | None = None) -> list[dict]:

@@ -14,7 +14,7 @@ from tests.connector.test_lakeflow import ROW
 pytestmark = [pytest.mark.e2e, pytest.mark.spark]
 
 NOW = "2026-11-25T00:00:00Z"
-START = "2026-11-24T22:00:00Z"  # 2 h: ~35,000 events of 10 tags
+START = "2026-11-24T22:00:00Z"  # 2 h: ~35,000 events of 8 tags
 
 
 @pytest.fixture(scope="module")
