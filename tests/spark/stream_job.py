@@ -31,8 +31,8 @@ def main(url: str, checkpoint: str, path: str, start: str, trigger: str) -> None
 
     from connector.spark import PIDataSource
 
-    spark = (SparkSession.builder.master("local[2]").appName("pi-stream-job").config("spark.ui.enabled", "false")
-             .config("spark.sql.shuffle.partitions", "2").config("spark.driver.host", "127.0.0.1")
+    spark = (SparkSession.builder.master("local[1]").appName("pi-stream-job").config("spark.ui.enabled", "false")
+             .config("spark.sql.shuffle.partitions", "1").config("spark.driver.host", "127.0.0.1")
              .config("spark.driver.bindAddress", "127.0.0.1").config("spark.ui.showConsoleProgress", "false")
              .getOrCreate())
     spark.dataSource.register(PIDataSource)
