@@ -161,44 +161,51 @@ class _Batch:
 
 def write_interpolated(ctx: RunContext, points: list[PointInfo]) -> TableReport:
     config = ctx.config.interpolated
+    return _run(ctx, points, InterpolatedValues, config.interval, config.start, config.end, 1, fetch_interpolated)
+
+
+def fetch_interpolated(ctx: RunContext, group: list[PointInfo], a: int,
+                       b: int) -> tuple[pa.Table | None, dict[str, str]]:
+    """The interpolated rows of [a, b) (whole intervals) for a group of tags, and the tags PI does not know."""
+    config = ctx.config.interpolated
     step_ns = int(parse_duration(config.interval).total_seconds() * NS)
-
-    def fetch(ctx: RunContext, group: list[PointInfo], a: int, b: int) -> pa.Table | None:
-        body = ctx.client.get_bytes("streamsets/interpolated", {
-            "webId": [p.web_id for p in group], "startTime": format_ns(a), "endTime": format_ns(b - step_ns),
-            "interval": config.interval, "selectedFields": VALUE_FIELDS, "webIdType": ctx.config.source.web_id_type})
-        found = {s.WebId: s for s in STREAM_SET.decode(body).Items}
-        skipped = members(group, {w: _failure(s.WebException and (s.WebException.StatusCode, s.WebException.Errors))
-                                  for w, s in found.items()})
-        streams = [(StreamInfo(p.web_id, p.name, found[p.web_id].UnitsAbbreviation or p.engineering_units),
-                    found[p.web_id].Items) for p in group if p.web_id not in skipped]
-        return value_rows(streams, InterpolatedValues.schema, run_id=ctx.run_id, ingested_at_us=ctx.ingested_at_us,
-                          extra={"interval": config.interval}), skipped
-
-    return _run(ctx, points, InterpolatedValues, config.interval, config.start, config.end, 1, fetch)
+    body = ctx.client.get_bytes("streamsets/interpolated", {
+        "webId": [p.web_id for p in group], "startTime": format_ns(a), "endTime": format_ns(b - step_ns),
+        "interval": config.interval, "selectedFields": VALUE_FIELDS, "webIdType": ctx.config.source.web_id_type})
+    found = {s.WebId: s for s in STREAM_SET.decode(body).Items}
+    skipped = members(group, {w: _failure(s.WebException and (s.WebException.StatusCode, s.WebException.Errors))
+                              for w, s in found.items()})
+    streams = [(StreamInfo(p.web_id, p.name, found[p.web_id].UnitsAbbreviation or p.engineering_units),
+                found[p.web_id].Items) for p in group if p.web_id not in skipped]
+    return value_rows(streams, InterpolatedValues.schema, run_id=ctx.run_id, ingested_at_us=ctx.ingested_at_us,
+                      extra={"interval": config.interval}), skipped
 
 
 def write_summaries(ctx: RunContext, points: list[PointInfo]) -> TableReport:
     config = ctx.config.summaries
+    return _run(ctx, points, SummaryValues, config.duration, config.start, config.end, len(config.types),
+                fetch_summaries)
+
+
+def fetch_summaries(ctx: RunContext, group: list[PointInfo], a: int,
+                    b: int) -> tuple[pa.Table | None, dict[str, str]]:
+    """The summary rows of the whole intervals in [a, b) for a group of tags, and the tags PI does not know."""
+    config = ctx.config.summaries
     step_ns = int(parse_duration(config.duration).total_seconds() * NS)
-
-    def fetch(ctx: RunContext, group: list[PointInfo], a: int, b: int) -> pa.Table | None:
-        # one interval more than needed, dropped: PI closes only the last interval of a call at its
-        # end, so every kept interval is [start, end) whatever the windows were
-        answer = ctx.client.get_json("streamsets/summary", {
-            "webId": [p.web_id for p in group], "startTime": format_ns(a), "endTime": format_ns(b + step_ns),
-            "summaryType": list(config.types), "summaryDuration": config.duration,
-            "calculationBasis": config.calculation_basis, "selectedFields": SUMMARY_FIELDS,
-            "webIdType": ctx.config.source.web_id_type})
-        found = {s.get("WebId"): s for s in answer.get("Items") or []}
-        skipped = members(group, {w: _failure(s.get("WebException") and (s["WebException"].get("StatusCode", 0),
-                                                                        s["WebException"].get("Errors") or []))
-                                  for w, s in found.items()})
-        data = [row for p in group if p.web_id not in skipped
-                for row in _summary_rows(p, found[p.web_id], a, step_ns, config) if row["start_ns"] < b]
-        return (ctx.rows_table(SummaryValues, data) if data else None), skipped
-
-    return _run(ctx, points, SummaryValues, config.duration, config.start, config.end, len(config.types), fetch)
+    # one interval more than needed, dropped: PI closes only the last interval of a call at its
+    # end, so every kept interval is [start, end) whatever the windows were
+    answer = ctx.client.get_json("streamsets/summary", {
+        "webId": [p.web_id for p in group], "startTime": format_ns(a), "endTime": format_ns(b + step_ns),
+        "summaryType": list(config.types), "summaryDuration": config.duration,
+        "calculationBasis": config.calculation_basis, "selectedFields": SUMMARY_FIELDS,
+        "webIdType": ctx.config.source.web_id_type})
+    found = {s.get("WebId"): s for s in answer.get("Items") or []}
+    skipped = members(group, {w: _failure(s.get("WebException") and (s["WebException"].get("StatusCode", 0),
+                                                                    s["WebException"].get("Errors") or []))
+                              for w, s in found.items()})
+    data = [row for p in group if p.web_id not in skipped
+            for row in _summary_rows(p, found[p.web_id], a, step_ns, config) if row["start_ns"] < b]
+    return (ctx.rows_table(SummaryValues, data) if data else None), skipped
 
 
 def _failure(error: tuple[int, list[str]] | None) -> tuple[int, list[str]] | None:

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 import requests
 
-from connector import lakeflow
+from connector.jobs import reading
 from connector.errors import PIRequestError
 from connector.lakeflow import PIConnector
 from connector.paging import RecordedReader
@@ -25,7 +25,8 @@ pytestmark = pytest.mark.e2e
 NOW = "2026-11-25T00:00:00Z"
 START = "2026-11-24T20:00:00Z"
 WINDOW_NS = 30 * 60 * 1_000_000_000
-OFFERED = ["points", "recorded_values", "af_elements", "af_attributes", "event_frames"]
+OFFERED = ["points", "recorded_values", "interpolated_values", "summary_values", "af_elements", "af_attributes",
+           "event_frames"]
 ROW = ["tag", "timestamp_ns", "ordinal", "value", "string_value", "digital_name", "digital_code", "is_system",
        "good", "questionable", "substituted", "annotated", "units"]
 
@@ -78,25 +79,27 @@ def test_list_tables(sim_url):
     assert connector(sim_url).list_tables() == OFFERED
 
 
-def test_get_table_schema_is_arrow_without_pyspark(sim_url):
-    import importlib.util
+def test_get_table_schema_is_the_tables_arrow_schema_as_a_struct_type(sim_url):
+    from pyspark.sql.types import IntegerType
+    from pyspark.sql.types import LongType
+    from pyspark.sql.types import StructType
+    from pyspark.sql.types import TimestampType
 
-    if importlib.util.find_spec("pyspark") is not None:
-        pytest.skip("pyspark is installed: the schema is a StructType")
     pi = connector(sim_url)
     for name in OFFERED:
         schema = pi.get_table_schema(name, {})
-        assert isinstance(schema, pa.Schema)
-        assert schema.equals(TABLES[name].schema)
-    recorded = pi.get_table_schema("recorded_values", {})
-    assert recorded.field("timestamp_ns").type == pa.int64() and not recorded.field("timestamp_ns").nullable
-    assert recorded.field("ordinal").type == pa.int32()
-    assert recorded.field("timestamp").type == pa.timestamp("us", tz="UTC")
+        assert isinstance(schema, StructType)
+        assert schema.fieldNames() == TABLES[name].schema.names
+        assert [f.nullable for f in schema.fields] == [f.nullable for f in TABLES[name].schema]
+    recorded = pi.get_table_schema("recorded_values", None)
+    assert recorded["timestamp_ns"].dataType == LongType() and not recorded["timestamp_ns"].nullable
+    assert recorded["ordinal"].dataType == IntegerType()
+    assert recorded["timestamp"].dataType == TimestampType()
 
 
 def test_unknown_and_internal_tables_are_refused(sim_url):
     pi = connector(sim_url)
-    for name in ("nope", "_checkpoints", "run_log", "interpolated_values"):
+    for name in ("nope", "_checkpoints", "run_log", "event_frame_attributes"):
         with pytest.raises(ValueError, match="this connector offers: points, recorded_values"):
             pi.get_table_schema(name, {})
         with pytest.raises(ValueError):
@@ -107,18 +110,25 @@ def test_read_table_metadata(sim_url):
     pi = connector(sim_url)
     metadata = {name: pi.read_table_metadata(name, {}) for name in OFFERED}
     assert metadata == {
-        "points": {"primary_keys": ["web_id"], "ingestion_type": "snapshot"},
+        # what exists in PI: re-reads sequenced by when they were read, keys gone from PI are deletes
+        "points": {"primary_keys": ["web_id"], "ingestion_type": "cdc_with_deletes", "cursor_field": "ingested_at"},
         "recorded_values": {"primary_keys": ["web_id", "timestamp_ns", "ordinal"], "ingestion_type": "cdc",
                             "cursor_field": "timestamp_ns"},
-        "af_elements": {"primary_keys": ["web_id"], "ingestion_type": "snapshot"},
-        "af_attributes": {"primary_keys": ["web_id"], "ingestion_type": "snapshot"},
+        "interpolated_values": {"primary_keys": ["web_id", "timestamp_ns"], "ingestion_type": "cdc",
+                                "cursor_field": "timestamp_ns"},
+        "summary_values": {"primary_keys": ["web_id", "summary_type", "calculation_basis", "duration", "start_ns"],
+                           "ingestion_type": "cdc", "cursor_field": "start_ns"},
+        "af_elements": {"primary_keys": ["web_id"], "ingestion_type": "cdc_with_deletes",
+                        "cursor_field": "ingested_at"},
+        "af_attributes": {"primary_keys": ["web_id"], "ingestion_type": "cdc_with_deletes",
+                          "cursor_field": "ingested_at"},
         # Lakeflow sequences CDC changes by the cursor field: a frame read open, then closed
         "event_frames": {"primary_keys": ["web_id"], "ingestion_type": "cdc", "cursor_field": "ingested_at"},
     }
     for name, meta in metadata.items():
         columns = TABLES[name].schema.names
         assert set(meta["primary_keys"]) <= set(columns)
-        if meta["ingestion_type"] == "cdc":
+        if meta["ingestion_type"] in ("cdc", "cdc_with_deletes"):
             assert meta["cursor_field"] in columns
 
 
@@ -210,7 +220,7 @@ def test_a_tag_whose_read_failed_stops_the_call_instead_of_skipping_its_data(sim
             reads[web_ids[0]].error = PIRequestError(f"tag {web_ids[0]}: HTTP 502: Bad Gateway", status=502)
             return reads
 
-    monkeypatch.setattr(lakeflow, "RecordedReader", Failing)
+    monkeypatch.setattr(reading, "RecordedReader", Failing)
     pi = connector(sim_url)
     with pytest.raises(PIRequestError, match="502"):
         pi.read_table("recorded_values", {"end_ns": parse_ns(START)}, {})
@@ -272,10 +282,10 @@ def test_event_frames_with_nothing_in_the_window(sim_url):
 # --------------------------------------------------------------------------------- points and AF
 
 
-def test_points_come_whole_with_no_offset(sim_url, tiny):
+def test_points_come_whole_with_a_digest_offset(sim_url, tiny):
     records, offset = connector(sim_url).read_table("points", None, {})
     records = list(records)
-    assert offset is None
+    assert set(offset) == {"digest"}
     check_schema("points", records)
     expected = {p.name: p for server in tiny.catalog.data_servers for p in server.points}
     assert sorted(r["name"] for r in records) == sorted(expected)
@@ -295,11 +305,11 @@ def test_a_tag_list_limits_the_points(sim_url):
     assert sorted(r["name"] for r in records) == ["TINY.GAP", "TINY.INT32"]
 
 
-def test_af_tables_come_whole_with_no_offset(sim_url, tiny):
+def test_af_tables_come_whole_with_a_digest_offset(sim_url, tiny):
     pi = connector(sim_url)
     elements, offset = pi.read_table("af_elements", None, {})
     elements = list(elements)
-    assert offset is None
+    assert set(offset) == {"digest"}
     check_schema("af_elements", elements)
     by_path = {e["path"]: e for e in elements}
     assert sorted(by_path) == ["\\\\PIAF01\\TinyDB\\Plant", "\\\\PIAF01\\TinyDB\\Plant\\Tank1",
@@ -311,7 +321,7 @@ def test_af_tables_come_whole_with_no_offset(sim_url, tiny):
         1, plant["web_id"], "Tank", ["Tank"])
     attributes, offset = pi.read_table("af_attributes", None, {})
     attributes = list(attributes)
-    assert offset is None
+    assert set(offset) == {"digest"}
     check_schema("af_attributes", attributes)
     by_path = {a["path"]: a for a in attributes}
     assert len(attributes) == 2 + 4 + 4
