@@ -37,7 +37,7 @@ demo: install
 ## test: flake8, then the whole suite (starts its own simulators on free loopback ports), with connector/'s
 ## branch coverage printed (and held at 90 %, settings in setup.cfg)
 test: install
-	$(BIN)/python -m flake8 connector simulator bench tests demo chaos
+	$(BIN)/python -m flake8 connector simulator picommon bench tests demo chaos
 	$(BIN)/python -m pytest -q --cov --cov-report=term $(PYTEST_ARGS)
 
 ## fuzz: schemathesis CLI against the simulator under gunicorn (longer than the in-suite run)
