@@ -34,11 +34,17 @@ from .errors import ScenarioError
 from .params import Args
 from .streams import Stream
 
+if t.TYPE_CHECKING:
+    from .archive.archive import PointArchive
+
 MISSING = object()
-TYPED_FIELDS = (("Good", bool, "true or false"), ("Questionable", bool, "true or false"),
-                ("Substituted", bool, "true or false"), ("Annotated", bool, "true or false"),
-                ("UnitsAbbreviation", str, "a string"), ("Timestamp", str, "a string (ISO 8601 or a PI time)"))
-STATE_FIELDS = (("Name", str, "a string"), ("Value", int, "an integer"), ("IsSystem", bool, "true or false"))
+FieldRule = tuple[str, type, str]  # (field, the type it must have, how an error names that type)
+TYPED_FIELDS: tuple[FieldRule, ...] = (
+    ("Good", bool, "true or false"), ("Questionable", bool, "true or false"),
+    ("Substituted", bool, "true or false"), ("Annotated", bool, "true or false"),
+    ("UnitsAbbreviation", str, "a string"), ("Timestamp", str, "a string (ISO 8601 or a PI time)"))
+STATE_FIELDS: tuple[FieldRule, ...] = (("Name", str, "a string"), ("Value", int, "an integer"),
+                                       ("IsSystem", bool, "true or false"))
 
 
 @dataclass(frozen=True)
@@ -66,17 +72,18 @@ def substatus(status: int, message: str | None = None) -> dict:
     return {"Substatus": status, "Message": message, "WebException": {"StatusCode": status, "Errors": [message]}}
 
 
-def writable(stream: Stream) -> None:
-    """409 for a stream PI cannot write to here (a static AF attribute)."""
+def writable(stream: Stream) -> PointArchive:
+    """The archive a stream writes to; 409 for a stream PI cannot write to here (a static AF attribute)."""
     if stream.archive is None:
         raise ConflictError(f"The attribute '{stream.source.name}' has no data reference that supports writing "
                             "values (only PI Point streams can be written to in the simulator).")
+    return stream.archive
 
 
 def write_one(writes: Writes, sim, stream: Stream, item: object, options: Options, now: int) -> None:
     """Write one TimedValue; raises InvalidParameterError (400) or WriteRefused."""
     event = event_of(sim, stream, item, now)
-    source = stream.archive.source
+    source = writable(stream).source
     current = Event.rows(source.window(event.ticks, event.ticks, now=now))
     writes.write(source, options.update, event, current)
     if writes.file is not None:
@@ -100,8 +107,7 @@ def write_many(writes: Writes, sim, stream: Stream, items: object, options: Opti
 
 def event_of(sim, stream: Stream, item: object, now: int) -> Event:
     """The Event a TimedValue body stands for; 400 naming the field for anything else."""
-    check_shape(item)
-    fields = {str(k).lower(): v for k, v in item.items()}
+    fields = {str(k).lower(): v for k, v in check_shape(item).items()}
     stamp = fields.get("timestamp")
     if stamp is None:
         ticks = now
@@ -122,8 +128,8 @@ def event_of(sim, stream: Stream, item: object, now: int) -> Event:
     return Event(ticks, _number(sim, stream, value), -1, flags)
 
 
-def check_shape(item: object) -> None:
-    """400 for a body item that is no TimedValue (PI's model binding rejects the whole request)."""
+def check_shape(item: object) -> dict:
+    """The body item as a TimedValue dict; 400 for anything else (PI's model binding rejects the whole request)."""
     if not isinstance(item, dict):
         raise InvalidParameterError("A value must be a TimedValue object ({\"Timestamp\": ..., \"Value\": ...}).")
     fields = {str(k).lower(): v for k, v in item.items()}
@@ -137,6 +143,7 @@ def check_shape(item: object) -> None:
         for name, kind, label in STATE_FIELDS:
             if name in value and (not isinstance(value[name], kind) or (kind is int and isinstance(value[name], bool))):
                 raise InvalidParameterError(f"The field 'Value.{name}' of a TimedValue must be {label}.")
+    return item
 
 
 def check_values(items: object) -> list:
@@ -175,7 +182,7 @@ def _system_state(value: object) -> int | None:
 
 def _number(sim, stream: Stream, value: object) -> float:
     """The archive's number for a value of the point's type (a code, a vocabulary index)."""
-    point = stream.archive.point
+    point = writable(stream).point
     kind = point.point_type
     if kind == "Digital":
         return float(_digital_code(sim, point, value))
