@@ -18,7 +18,7 @@ from . import Options
 from . import table
 from . import write_json
 
-SUITES = ("simulator", "connector", "peers", "spark")
+SUITES = ("simulator", "setup_costs", "connector", "peers", "spark")
 
 
 def available(name: str) -> bool:

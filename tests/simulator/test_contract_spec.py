@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-import time
 from pathlib import Path
 
 import orjson
@@ -533,15 +532,12 @@ def test_batch_response(contract):
                                    orjson.dumps({"1": {"Status": "200", "Headers": {}, "Content": None}}))
 
 
-def test_a_150000_item_recorded_response_validates_quickly(contract):
+def test_a_150000_item_recorded_response_validates(contract):
+    """Its speed is a figure of `make bench` (bench.setup_costs), not asserted here."""
     items = [_timed_value(Timestamp=f"2026-11-25T{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}.5Z",
                           Value=i * 0.37) for i in range(150_000)]
     items[777] = _timed_value(Value={"Name": "I/O Timeout", "Value": 246, "IsSystem": True}, Good=False)
     body = _timed_values(*items)
     recorded = "/piwebapi/streams/x/recorded"
     contract.validate_response("GET", recorded, 200, JSON, _timed_values(_timed_value()))  # compiles
-    started = time.perf_counter()
     contract.validate_response("GET", recorded, 200, JSON, body)
-    elapsed = time.perf_counter() - started
-    print(f"\nvalidated 150,000 items ({len(body) / 1e6:.1f} MB) in {elapsed * 1000:.0f} ms")
-    assert elapsed < 2.0

@@ -1,7 +1,6 @@
 """for_each expansion on marked YAML trees (no schema involved)."""
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -222,7 +221,7 @@ def test_for_each_must_be_a_mapping_of_identifiers():
     assert "must be an identifier" in fails("a:\n  - for_each: {1x: [1]}\n").message
 
 
-def test_expansion_is_fast():
+def test_expansion_makes_30000_points():
     rows = "".join(f"  - {{code: S{i}, units: u{i}, signal: {{kind: daily, mean: {i}}}}}\n"
                    for i in range(10))
     text = f"""
@@ -237,11 +236,6 @@ points:
     events: {{spacing: 10s}}
 """
     root = read_yaml(text, file="t.yaml")
-    best = float("inf")
-    for _ in range(3):
-        started = time.perf_counter()
-        tree = expand(root, file="t.yaml")
-        best = min(best, time.perf_counter() - started)
+    tree = expand(root, file="t.yaml")  # its time is inside bench.setup_costs' large-scenario load
     assert len(tree["points"]) == 30_000
     assert tree["points"][-1]["name"] == "A10.L0300.S9"
-    assert best < 1.0, f"expanding 30,000 points took {best:.2f} s"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 import re
-import time
 import uuid
 from pathlib import Path
 
@@ -191,20 +190,14 @@ def test_qa_scenarios_contents():
     assert load_scenario("qa-faults", env={"PISIM_QA_PASSWORD": "s3cret"}).auth.users[0].password == "s3cret"
 
 
-def test_large_loads_fast():
-    best = float("inf")
-    for _ in range(3):  # the best of up to three, so a busy machine does not fail the test
-        started = time.perf_counter()
-        scenario = load_scenario("large")
-        best = min(best, time.perf_counter() - started)
-        if best < 2.0:
-            break
+def test_large_loads():
+    """Its load time is a figure of `make bench` (bench.setup_costs), not asserted here."""
+    scenario = load_scenario("large")
     points = scenario.data_servers[0].points
     assert len(points) == 30_000
     assert len({p.name for p in points}) == 30_000
     assert points[-1].name == "A10.L0300.QT" and points[-1].id == 30_000
     assert points[0].signal is points[10].signal  # copies share their recipe
-    assert best < 2.0, f"large.yaml took {best:.2f} s to load"
 
 
 # --------------------------------------------------------------------------------------------------
