@@ -1,1 +1,4 @@
-"""picommon: what the simulator and the connector share: PI time syntax, YAML with line marks (no third-party imports beyond PyYAML)."""
+"""picommon: what the simulator and the connector share.
+
+PI time syntax, YAML with line marks, AF ConfigStrings; no third-party imports beyond PyYAML.
+"""
