@@ -125,9 +125,9 @@ def window(sources: list[EventSource], start: int, end: int, *, now: int, max_sl
     _system_states(sources, src, ident, state, flags)
     merged = Values(ticks, values, state, flags)
     changes = [source.changes for source in sources]
-    merged, kept = changing.as_of(merged, ident, src, changes, changing.table(changes), now)
-    if kept is not None:
-        src = src[kept]
+    merged, visible = changing.as_of(merged, ident, src, changes, changing.table(changes), now)
+    if visible is not None:
+        src = src[visible]
     return _finish(sources, merged, src, lo, covered)
 
 

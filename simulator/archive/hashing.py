@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 
+import typing as t
+
 import numpy as np
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -47,7 +49,11 @@ def _purpose(name: str) -> int:
     return number
 
 
-def mix(key_: int, counters: np.ndarray) -> np.ndarray:
+#: a key, or one per row (an array broadcast against the counters)
+Key = t.Union[int, np.ndarray]
+
+
+def mix(key_: Key, counters: np.ndarray) -> np.ndarray:
     """splitmix64 of (key + counter * golden): uint64 array, one per counter."""
     x = counters.astype(np.uint64, copy=False) * _GOLDEN + (key_ if isinstance(key_, np.ndarray) else np.uint64(key_))
     x = (x ^ (x >> _S30)) * _M1
@@ -55,18 +61,18 @@ def mix(key_: int, counters: np.ndarray) -> np.ndarray:
     return x ^ (x >> _S31)
 
 
-def uniform(key_: int, counters: np.ndarray) -> np.ndarray:
+def uniform(key_: Key, counters: np.ndarray) -> np.ndarray:
     """Uniform floats in [0, 1), one per counter."""
     return (mix(key_, counters) >> _S11).astype(np.float64) * _TO_UNIT
 
 
-def normal(key_: int, counters: np.ndarray) -> np.ndarray:
+def normal(key_: Key, counters: np.ndarray) -> np.ndarray:
     """Standard normal floats, one per counter (Box-Muller over two independent uniforms)."""
     u1 = uniform(key_, counters)
     u2 = uniform(key_ ^ 0x5851F42D4C957F2D, counters)
     return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)
 
 
-def uniform1(key_: int, counter: int) -> float:
+def uniform1(key_: Key, counter: int) -> float:
     """One uniform float in [0, 1)."""
     return float(uniform(key_, np.array([counter], dtype=np.int64))[0])

@@ -55,6 +55,12 @@ class Signal:
         self.vocabulary_size = max(1, vocabulary_size)
         if keys is None:
             keys = hashing.derive([point_key(seed, point)], self.PURPOSES)[0].tolist()
+        self.k_noise: int
+        self.k_noise2: int
+        self.k_white: int
+        self.k_anomaly: int
+        self.k_anomaly_size: int
+        self.k_state: int
         (self.k_noise, self.k_noise2, self.k_white, self.k_anomaly, self.k_anomaly_size, self.k_state) = keys
         self.integer = point.point_type in ("Int16", "Int32")
 

@@ -85,7 +85,7 @@ def sample_delay(delay: Delay | None, seed: int, name: str, n: int) -> float:
         ms = delay.median * math.exp(delay.sigma * z)
         if delay.cap is None or ms <= delay.cap:
             return ms
-    return float(delay.cap)
+    return float(delay.cap if delay.cap is not None else ms)  # every draw was above the cap
 
 
 # --------------------------------------------------------------------------- parsing and validation
@@ -399,8 +399,8 @@ class SocketFault:
 
     def __init__(self, kind: str, environ: t.Mapping[str, object], junk: bytes) -> None:
         self.kind, self.junk = kind, junk
-        self.sock = None if environ.get("pisim.batch") else (
-            environ.get("gunicorn.socket") or environ.get("werkzeug.socket"))
+        self.sock = None if environ.get("pisim.batch") else t.cast(
+            "socket.socket | None", environ.get("gunicorn.socket") or environ.get("werkzeug.socket"))
         self.owned = "gunicorn.socket" in environ
         self.state = 0
 

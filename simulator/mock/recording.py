@@ -148,7 +148,7 @@ class Recorder:
 
     def start(self, spec: RecordSpec) -> None:
         with self._lock:
-            if self.recording:
+            if self.recording and self.spec is not None:
                 raise InvalidParameterError(f"already recording {self.spec.target!r}; stop it first")
             session = requests.Session()
             session.trust_env = False  # no environment proxies, no .netrc: dial the target only

@@ -160,9 +160,9 @@ class AfRefs:
                 attributes=tuple(template_attribute(a) for a in raw["attributes"])))
         return out
 
-    def effective_attributes(self, key: str, db: _Database, path: tuple) -> list[dict]:
+    def effective_attributes(self, key: str | None, db: _Database, path: tuple) -> list[dict]:
         """The attributes of a template and its base templates (derived ones win by name)."""
-        chain = []
+        chain: list[str] = []
         seen: set[str] = set()
         while key is not None and key in db.templates:
             if key in seen:
@@ -293,10 +293,11 @@ class AfRefs:
             if not sep or not tag:
                 raise _SubstitutionError(f"PI point reference {shown} must read \\\\SERVER\\TAG or TAG")
         else:
-            server_name, tag = db.default_data_server, text
-            if server_name is None:
+            default, tag = db.default_data_server, text
+            if default is None:
                 raise _SubstitutionError(f"PI point {shown} names no server and database {db.name!r} has no "
                                          f"default_data_server")
+            server_name = default
         server = self.servers.get(server_name.upper())
         if server is None:
             raise _SubstitutionError(f"PI point reference {shown}: unknown data server {server_name!r}")

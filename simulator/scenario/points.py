@@ -378,7 +378,7 @@ class PointsField(fields.Field):
                 hit = cache[key] = (key, result)
             problems, name, descriptor = check_identity(item)
             if isinstance(hit[1], ValidationError):
-                problems.update(hit[1].messages)  # type: ignore[arg-type]
+                problems.update(hit[1].messages)
             if problems:
                 errors[index] = problems
             else:
