@@ -9,6 +9,7 @@ from dataclasses import field
 
 import pyarrow as pa
 
+from .client import PIClient
 from .config import ConnectorConfig
 from .config import resolve_time
 from .sink import DeltaSink
@@ -55,7 +56,7 @@ class RunContext:
     """The run's shared parts. `now` is the server's clock (a simulator may run a fixed one)."""
 
     config: ConnectorConfig
-    client: object
+    client: PIClient
     sink: DeltaSink
     run_id: str
     now: dt.datetime

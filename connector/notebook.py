@@ -189,7 +189,7 @@ class PI:
         start_ns, end_ns = self._time_ns(start), self._time_ns(end)
         if end_ns < start_ns:
             raise ValueError(f"read: end ({format_ns(end_ns)}) is before start ({format_ns(start_ns)})")
-        if kind == "recorded":
+        if kind == "recorded" or interval is None:  # interval is checked above for the other kinds
             table = self._recorded(points, start_ns, end_ns)
         elif kind == "interpolated":
             table = self._interpolated(points, start_ns, end_ns, interval)
@@ -388,8 +388,9 @@ class _Bar:
     def __enter__(self) -> t.Callable[[], None]:
         if self.progress is None:
             return lambda: None
-        self.progress.start()
-        return lambda: self.progress.advance(self.task)
+        progress = self.progress
+        progress.start()
+        return lambda: progress.advance(self.task)
 
     def __exit__(self, *exc_info: object) -> None:
         if self.progress is not None:

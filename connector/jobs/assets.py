@@ -29,7 +29,7 @@ def find_databases(client, wanted: tuple[str, ...] = ()) -> list[dict]:
     """The AF databases at these paths, or every database of every asset server."""
     if wanted:
         return [client.get_json("assetdatabases", client._list_params({"path": path})) for path in wanted]
-    found = []
+    found: list[dict] = []
     for server in client.get_json("assetservers", client._list_params()).get("Items") or []:
         found.extend(client.get_json(f"assetservers/{server['WebId']}/assetdatabases",
                                      client._list_params()).get("Items") or [])

@@ -50,7 +50,7 @@ def write_event_frames(ctx: RunContext) -> dict[str, TableReport]:
             "searchFullHierarchy": "true", "selectedFields": FRAME_FIELDS}))
         frame_rows = [_frame_row(db, f) for f in frames]
         attribute_rows = _attribute_rows(ctx, frames)
-        version = sink.version(EventFrames)
+        version = sink.ensure(EventFrames)  # created above: its latest version
         if frame_rows:
             version = sink.merge(EventFrames, ctx.rows_table(EventFrames, frame_rows),
                                  metadata={"pi-connector.run_id": ctx.run_id})
@@ -113,6 +113,7 @@ def _attribute_rows(ctx: RunContext, frames: list[dict]) -> list[dict]:
 def _attribute_row(frame: dict, attribute: dict, value: dict | None) -> dict:
     raw = (value or {}).get("Value")
     numeric = float(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else None
+    text: str | None
     if isinstance(raw, str):
         text = raw
     elif isinstance(raw, dict):

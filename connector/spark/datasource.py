@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import pyarrow as pa
 from pyspark.sql.datasource import DataSource
 from pyspark.sql.datasource import DataSourceReader
+from pyspark.sql.datasource import InputPartition
 from pyspark.sql.types import StructType
 
 from ..config import resolve_time
@@ -26,6 +27,7 @@ from ..errors import ConfigError
 from ..paging import format_ns
 from ..tables import TABLES
 from . import partitions
+from .partitions import PIPartition  # a bare name: the reader's partitions() method hides the module
 from .options import ReadOptions
 from .options import parse_options
 from .schema import spark_schema
@@ -64,10 +66,10 @@ class PIBatchReader(DataSourceReader):
     def __init__(self, options: ReadOptions) -> None:
         self.options = options
 
-    def partitions(self) -> list[partitions.PIPartition]:
+    def partitions(self) -> list[PIPartition]:
         options = self.options
         if options.table not in partitions.VALUE_TABLES:
-            return [partitions.PIPartition(None)]
+            return [PIPartition(None)]
         client = partitions.client_for(options)
         server, now_ns = partitions.server_now_ns(client, options)
         now = parse_server_time(format_ns(now_ns))
@@ -80,9 +82,9 @@ class PIBatchReader(DataSourceReader):
             start_ns, end_ns = start_ns // step * step, end_ns // step * step
         points = partitions.find_points(client, server, options)
         planned = partitions.plan(options, points, {p.web_id: (start_ns, end_ns) for p in points})
-        return planned or [partitions.PIPartition({"empty": True})]
+        return planned or [PIPartition({"empty": True})]
 
-    def read(self, partition: partitions.PIPartition) -> Iterator[pa.RecordBatch]:
+    def read(self, partition: InputPartition) -> Iterator[pa.RecordBatch]:
         if isinstance(partition.value, dict) and partition.value.get("empty"):
             return iter(())
         return partitions.read(self.options, partition)

@@ -61,7 +61,7 @@ def plan(options: ReadOptions, points: list[PointInfo], spans: dict[str, tuple[i
     return [PIPartition(part.to_dict()) for part in parts]
 
 
-def read(options: ReadOptions, partition: PIPartition) -> Iterator[pa.RecordBatch]:
+def read(options: ReadOptions, partition: InputPartition) -> Iterator[pa.RecordBatch]:
     """The partition's rows in the table's Arrow schema."""
     client = client_for(options)
     if partition.value is None:
@@ -76,5 +76,5 @@ def _snapshot(client: PIClient, options: ReadOptions) -> pa.Table:
     """Points, AF elements or attributes, or the event frames since `start`, through the Lakeflow reader."""
     from ..lakeflow import PIConnector
 
-    rows, _ = PIConnector(options.options, client=client).read_table(options.table, {}, {})
+    rows, _ = PIConnector(dict(options.options), client=client).read_table(options.table, {}, {})
     return pa.Table.from_pylist([{**r, "run_id": "spark"} for r in rows], schema=TABLES[options.table].schema)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 from pyspark.sql.datasource import DataSourceStreamReader
+from pyspark.sql.datasource import InputPartition
 from pyspark.sql.streaming.datasource import SupportsTriggerAvailableNow
 
 from ..config import resolve_time
@@ -23,6 +24,7 @@ from ..context import parse_server_time
 from ..context import to_ns
 from ..paging import format_ns
 from . import partitions
+from .partitions import PIPartition  # a bare name: the reader's partitions() method hides the module
 from .options import ReadOptions
 
 
@@ -77,7 +79,7 @@ class PIStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
 
     # -- micro-batches ---------------------------------------------------------------------------
 
-    def partitions(self, start: dict, end: dict) -> list[partitions.PIPartition]:
+    def partitions(self, start: dict, end: dict) -> list[PIPartition]:
         origin = int(start["origin_ns"])
         known = start["cursors"]
         points = self._points or self._discover(self._now()[0])
@@ -93,7 +95,7 @@ class PIStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         chosen = [points[w] for w in spans if spans[w][0] < spans[w][1]]
         return partitions.plan(self.options, chosen, spans)
 
-    def read(self, partition: partitions.PIPartition) -> Iterator[pa.RecordBatch]:
+    def read(self, partition: InputPartition) -> Iterator[pa.RecordBatch]:
         return partitions.read(self.options, partition)
 
     def commit(self, end: dict) -> None:

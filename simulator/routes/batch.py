@@ -190,7 +190,7 @@ def _call(spec: dict, resource: str) -> dict:
         path = "/piwebapi/" + path
     headers = {name: request.headers[name] for name in FORWARDED_HEADERS if name in request.headers}
     headers.update(spec["headers"])
-    builder = EnvironBuilder(path=path, query_string=parts.query, method=spec["method"], headers=headers,
+    builder = EnvironBuilder(path=path, query_string=parts.query, method=spec["method"], headers=list(headers.items()),
                              data=(spec["content"] or "").encode("utf-8") if spec["content"] is not None else None,
                              content_type="application/json" if spec["content"] is not None else None)
     environ = builder.get_environ()

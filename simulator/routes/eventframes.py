@@ -35,7 +35,9 @@ def event_frame_list(database: cat.DatabaseEntry, element: cat.ElementEntry | No
         raise InvalidParameterError(f"searchMode '{mode}' does not allow endTime, sortField or sortOrder.")
     start = a.time("startTime", "*-8h", now=now, tz=tz)
     end = None if directional else a.time("endTime", "*", now=now, tz=tz, relative_to=start)
-    frames = database.event_frames.search(start, end, mode, now)
+    index = database.event_frames
+    assert index is not None, "the catalog indexes every database's event frames when it is built"
+    frames = index.search(start, end, mode, now)
     name_filter, template, category = a.get("nameFilter"), a.get("templateName"), a.get("categoryName")
     ref_name, ref_template = a.get("referencedElementNameFilter"), a.get("referencedElementTemplateName")
     a.boolean("searchFullHierarchy", False)

@@ -120,17 +120,17 @@ def _read(kind: str, members: list):
     s, a = sim(), args()
     n = len(members)
     if kind == "recorded":
-        q = RecordedQuery.from_args(a, s, n)
-        return _respond(members, q.run, shapes.stream_set, q.run_many)
+        recorded = RecordedQuery.from_args(a, s, n)
+        return _respond(members, recorded.run, shapes.stream_set, recorded.run_many)
     if kind == "interpolated":
-        q = InterpolatedQuery.from_args(a, s, n)
-        return _respond(members, q.run, shapes.stream_set)
+        interpolated = InterpolatedQuery.from_args(a, s, n)
+        return _respond(members, interpolated.run, shapes.stream_set)
     if kind == "plot":
-        q = PlotQuery.from_args(a, s, n)
-        return _respond(members, q.run, shapes.stream_set)
+        plot = PlotQuery.from_args(a, s, n)
+        return _respond(members, plot.run, shapes.stream_set)
     if kind == "summary":
-        q = SummaryQuery.from_args(a, s, n)
-        return _respond(members, q.run, shapes.stream_set_summaries)
+        summary = SummaryQuery.from_args(a, s, n)
+        return _respond(members, summary.run, shapes.stream_set_summaries)
     if kind == "value":
         return _respond(members, lambda st, now: value_of(st, a, s), shapes.stream_set_values)
     return _respond(members, lambda st, now: end_of(st, s), shapes.stream_set_values)

@@ -79,7 +79,7 @@ def _leaf(field: fields.Field, walker: Walker) -> dict | None:
 class Walker:
     """Turns marshmallow schemas into JSON Schema definitions, one per schema class."""
 
-    def __init__(self, custom: dict[str, t.Callable[[fields.Field, Walker], dict]]) -> None:
+    def __init__(self, custom: t.Mapping[str, t.Callable[[fields.Field, Walker], dict]]) -> None:
         self.defs: dict[str, dict] = dict(DEFS)
         self.owners: dict[str, type] = {}
         self.custom_rules = custom
@@ -152,6 +152,7 @@ def _digital_states(field: fields.Field, walker: Walker) -> dict:
 
 
 def _mapping_of(field: fields.Field, walker: Walker) -> dict:
+    assert isinstance(field, ours.MappingOf)
     return {"type": "object", "additionalProperties": walker.field(field.inner)}
 
 
