@@ -1,6 +1,7 @@
 """simulator.app: create_app() wires settings, scenario, backend, routes, auth, mock and errors."""
 from __future__ import annotations
 
+import typing as t
 from dataclasses import replace
 
 from flask import Flask
@@ -20,7 +21,7 @@ from .scenario.model import Scenario
 from .settings import Settings
 
 
-def create_app(scenario: Scenario | str | None = None, **overrides: object) -> Flask:
+def create_app(scenario: Scenario | str | None = None, **overrides: t.Any) -> Flask:
     """A Flask app serving one scenario (a Scenario, a file path or a bundled name)."""
     settings = Settings.load(**overrides)
     if isinstance(scenario, Scenario):
@@ -33,7 +34,7 @@ def create_app(scenario: Scenario | str | None = None, **overrides: object) -> F
     simulator = Simulator(loaded, settings)
     app = Flask("simulator")
     app.url_map.strict_slashes = False
-    app.json.sort_keys = False
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # DefaultJSONProvider's setting
     app.extensions["pisim"] = simulator
     errors.register(app)
     mocked = mock.init_app(app, seed=loaded.seed, faults=loaded.faults)  # the journal keeps wall-clock times
@@ -48,5 +49,5 @@ def create_app(scenario: Scenario | str | None = None, **overrides: object) -> F
         from .contract import install_validation
 
         install_validation(app)
-    app.wsgi_app = CaseInsensitivePaths(app.wsgi_app, app.url_map)
+    app.wsgi_app = CaseInsensitivePaths(app.wsgi_app, app.url_map)  # type: ignore[method-assign]  # Flask's way
     return app

@@ -316,7 +316,7 @@ def _pick_media(content: dict, content_type: str) -> str | None:
 
 
 def _has_selected_fields(query: t.Mapping[str, t.Any] | None) -> bool:
-    return bool(query) and any(str(name).lower() == "selectedfields" for name in query.keys())
+    return query is not None and any(str(name).lower() == "selectedfields" for name in query.keys())
 
 
 def _preview(body: bytes) -> str:

@@ -8,6 +8,7 @@ vectorised call, Float32 values in float32 so they print as PI prints a Single.
 from __future__ import annotations
 
 import functools
+import typing as t
 
 import numpy as np
 import orjson
@@ -175,7 +176,8 @@ def item_pieces(values: Values, fmt: ValueFormat, fields: tuple[str, ...] = ALL_
     return pieces
 
 
-_NUMERIC = {"Int16": np.int64, "Int32": np.int64, "Float32": np.float32, "Float16": np.float32, "Float64": np.float64}
+_NUMERIC: dict[str, t.Any] = {"Int16": np.int64, "Int32": np.int64, "Float32": np.float32, "Float16": np.float32,
+                              "Float64": np.float64}
 
 
 def item_pieces_many(members: list[tuple[Values, ValueFormat]], fields: tuple[str, ...] = ALL_FIELDS
@@ -191,7 +193,7 @@ def item_pieces_many(members: list[tuple[Values, ValueFormat]], fields: tuple[st
     heads = pitime.format_times_prefixed(np.concatenate([v.ticks for v, _ in members]), '{"Timestamp":"',
                                          '","Value":')
     texts: list = [None] * total
-    by_type: dict[type, list[int]] = {}
+    by_type: dict[t.Any, list[int]] = {}
     for i, (values, fmt) in enumerate(members):
         kind = _NUMERIC.get(fmt.point_type) if fmt.bad is None else None
         if kind is None:
@@ -211,7 +213,7 @@ def item_pieces_many(members: list[tuple[Values, ValueFormat]], fields: tuple[st
     for i in np.flatnonzero(bad).tolist():
         texts[i] = system_state_json(int(state[i]))
     variant = np.where(bad, BAD, np.concatenate([v.flags for v, _ in members]))
-    out = []
+    out: list[list] = []
     for i, (values, fmt) in enumerate(members):
         a, b = int(bounds[i]), int(bounds[i + 1])
         if a == b:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import operator
 import re
+import typing as t
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,7 +72,7 @@ class _Parser:
             raise InvalidParameterError(f"The filterExpression '{self.text[:60]}...' nests parentheses or NOT "
                                         f"more than {MAX_DEPTH} deep.")
 
-    def fail(self):
+    def fail(self) -> t.NoReturn:
         raise InvalidParameterError(f"The filterExpression '{self.text}' is not valid: {_HELP}.")
 
     def peek(self) -> tuple[str, str] | None:

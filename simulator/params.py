@@ -111,6 +111,12 @@ class Args:
                     f"The value '{text}' of parameter '{name}' is not a valid time: {exc}") from None
         return out
 
+    @t.overload
+    def interval(self, name: str, default: str) -> pitime.Interval: ...
+
+    @t.overload
+    def interval(self, name: str, default: None = None) -> pitime.Interval | None: ...
+
     def interval(self, name: str, default: str | None = None) -> pitime.Interval | None:
         raw = self.get(name)
         text = default if raw is None or raw == "" else raw
@@ -123,7 +129,7 @@ class Args:
                 f"The value '{text}' of parameter '{name}' is not a valid interval: {exc}") from None
         return interval
 
-    def timezone(self, default):
+    def timezone(self, default: t.Any) -> t.Any:
         raw = self.get("timeZone")
         if raw is None or raw == "":
             return default

@@ -66,6 +66,7 @@ class GroundTruth:
         sim = self.simulator
         now = sim.now()
         stream = open_stream(self.point(tag), sim.catalog, sim.archive, now)
+        assert stream is not None and stream.archive is not None, f"{tag!r} is a PI point: it has an archive"
         lo, hi = _ticks(start, now), _ticks(end, now)
         events = stream.archive.recorded(lo, hi, now, max_count=10**9)
         events = events.take(events.ticks < hi)

@@ -6,6 +6,7 @@ MaxReturnedItemsPerCall limit for the number of streams it will be run against.
 """
 from __future__ import annotations
 
+import typing as t
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,6 +14,7 @@ import numpy as np
 from . import filters
 from . import pitime
 from .archive import Boundary
+from .archive import PointArchive
 from .archive import batch
 from .archive import writes
 from .archive.summaries import SUMMARY_TYPES
@@ -42,7 +44,7 @@ class TimeRange:
 
     start_text: str | None
     end_text: str | None
-    tz: object
+    tz: t.Any  # a ZoneInfo, or the name PI was given
     default_start: str = "*-1d"
     default_end: str = "*"
 
@@ -100,7 +102,7 @@ class RecordedQuery:
         """`run` for each stream; the plain ascending reads of archive points go through the batched
         archive together (bit-identical, much cheaper per stream), the rest one by one."""
         results: list[Values | None] = [None] * len(streams)
-        groups: dict[tuple[int, int], list[int]] = {}
+        groups: dict[tuple[int, int], list[tuple[int, PointArchive]]] = {}
         plain = self.range.resolve(None, now)
         for i, stream in enumerate(streams):
             if stream.archive is None or self.filter is not None or self.boundary != Boundary.INSIDE:
@@ -111,12 +113,12 @@ class RecordedQuery:
             start, end = self.range.resolve(stream, now) if own else plain
             end = min(end, stream.archive.horizon(now))
             if start <= end:
-                groups.setdefault((start, end), []).append(i)
+                groups.setdefault((start, end), []).append((i, stream.archive))
         for (start, end), members in groups.items():
-            sources = [streams[i].archive.source for i in members]
+            sources = [archive.source for _, archive in members]
             slots = [source.slots_for(self.max_count) for source in sources]
             values, bounds, covered = batch.window(sources, start, end, now=now, max_slots=slots)
-            for j, i in enumerate(members):
+            for j, (i, _) in enumerate(members):
                 got = values.take(slice(int(bounds[j]), int(bounds[j + 1])))
                 if len(got) >= self.max_count:
                     results[i] = got.take(slice(0, self.max_count))
@@ -127,14 +129,15 @@ class RecordedQuery:
     def _filtered(self, stream: Stream, start: int, end: int, now: int) -> Values:
         """Recorded values passing the filter; `includeFilteredValues` marks each run of rejected
         values with one "Filtered" (244) state at the first rejected time, as PI does."""
-        archive = stream.archive
+        archive, keeps = stream.archive, self.filter
+        assert archive is not None and keeps is not None, "run() reads static streams and unfiltered ones itself"
         out: list[Values] = []
         count = 0
         descending = end < start
         lo, hi = (end, start) if descending else (start, end)
         for chunk in archive.source.chunks(lo, min(hi, archive.horizon(now)), now=now, descending=descending,
                                            first_slots=archive.source.slots_for(self.max_count)):
-            keep = self.filter.evaluate(chunk)
+            keep = keeps.evaluate(chunk)
             if self.include_filtered:
                 rejected_start = ~keep & np.r_[True, keep[:-1]]
                 marks = Values.of_state(chunk.ticks[rejected_start], 244)
@@ -279,6 +282,7 @@ class SummaryQuery:
         chosen = args.choices("summaryType", SUMMARY_CHOICES, ("Total",))
         types: list[str] = []
         for kind in chosen:
+            expanded: tuple[str, ...]
             if kind in ("All", "AllForNonNumeric"):
                 expanded = SUMMARY_TYPES
             else:
@@ -304,7 +308,7 @@ class SummaryQuery:
         start, end = self.range.resolve(stream, now)
         basis = "EventWeighted" if self.basis.startswith("EventWeighted") else "TimeWeighted"
         if stream.archive is None:
-            value = float(stream.static) if stream.numeric else 0.0
+            value = float(t.cast(float, stream.static)) if stream.numeric else 0.0
             return summarize_static(value, stream.static_time, start, end, self.types, basis=basis,
                                     duration=self.duration, tz=self.range.tz, time_type=self.time_type,
                                     numeric=stream.numeric)

@@ -6,6 +6,7 @@ wins over the defaults.
 from __future__ import annotations
 
 import os
+import typing as t
 from dataclasses import dataclass
 from dataclasses import fields
 from dataclasses import replace
@@ -31,11 +32,11 @@ class Settings:
     updates_lifetime: int = 600  # seconds a Stream Updates marker stays valid after it was issued
 
     @classmethod
-    def load(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
-        environ = os.environ if environ is None else environ
-        values: dict[str, object] = {}
+    def load(cls, environ: t.Mapping[str, str] | None = None, **overrides: t.Any) -> Settings:
+        source = os.environ if environ is None else environ
+        values: dict[str, t.Any] = {}
         for f in fields(cls):
-            raw = environ.get(PREFIX + f.name.upper())
+            raw = source.get(PREFIX + f.name.upper())
             if raw is not None and raw != "":
                 values[f.name] = _coerce(f.name, raw, f.default)
         values.update({k: v for k, v in overrides.items() if v is not None})

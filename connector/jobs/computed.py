@@ -31,7 +31,9 @@ from ..paging import format_ns
 from ..paging import url_group_size
 from ..tables import InterpolatedValues
 from ..tables import SummaryValues
+from ..tables.base import Table
 from ..wire import STREAM_SET
+from ..wire import WebException
 from .reconcile import NO_CURSOR
 from .reconcile import widen
 from .reconcile import write_batch
@@ -128,7 +130,7 @@ class _Batch:
     read lacks are left alone: a grid value is not deleted in PI, and a tag missing from an answer
     must not lose its rows."""
 
-    table: type
+    table: type[Table]
     bounds: dict[str, int] = field(default_factory=dict)  # web_id -> rows before it may be held
     parts: list[pa.Table] = field(default_factory=list)
     spans: dict[str, tuple[int, int]] = field(default_factory=dict)
@@ -173,8 +175,7 @@ def fetch_interpolated(ctx: RunContext, group: list[PointInfo], a: int,
         "webId": [p.web_id for p in group], "startTime": format_ns(a), "endTime": format_ns(b - step_ns),
         "interval": config.interval, "selectedFields": VALUE_FIELDS, "webIdType": ctx.config.source.web_id_type})
     found = {s.WebId: s for s in STREAM_SET.decode(body).Items}
-    skipped = members(group, {w: _failure(s.WebException and (s.WebException.StatusCode, s.WebException.Errors))
-                              for w, s in found.items()})
+    skipped = members(group, {w: _failure(_status(s.WebException)) for w, s in found.items()})
     streams = [(StreamInfo(p.web_id, p.name, found[p.web_id].UnitsAbbreviation or p.engineering_units),
                 found[p.web_id].Items) for p in group if p.web_id not in skipped]
     return value_rows(streams, InterpolatedValues.schema, run_id=ctx.run_id, ingested_at_us=ctx.ingested_at_us,
@@ -208,6 +209,10 @@ def fetch_summaries(ctx: RunContext, group: list[PointInfo], a: int,
     return (ctx.rows_table(SummaryValues, data) if data else None), skipped
 
 
+def _status(error: WebException | None) -> tuple[int, list[str]] | None:
+    return (error.StatusCode, error.Errors) if error is not None else None
+
+
 def _failure(error: tuple[int, list[str]] | None) -> tuple[int, list[str]] | None:
     """A WebException's (status, errors), None when the stream was read (no exception, or < 400)."""
     return error if error and error[0] >= 400 or error and not error[0] else None
@@ -233,7 +238,8 @@ def _summary_rows(point: PointInfo, stream: dict, start_ns: int, step_ns: int, c
             "end": parse_server_time(format_ns(begin + step_ns)),
             "value": None if system or raw is None or isinstance(raw, bool) else float(raw),
             "value_timestamp": parse_server_time(stamp) if stamp else None, "is_system": system,
-            "digital_name": raw.get("Name") if system else None, "good": bool(value.get("Good", not system)),
+            "digital_name": raw.get("Name") if isinstance(raw, dict) else None,
+            "good": bool(value.get("Good", not system)),
             "units": value.get("UnitsAbbreviation"), "date": parse_server_time(format_ns(begin)).date(),
         })
     return out

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import typing as t
 import difflib
 from pathlib import Path
 
@@ -184,7 +185,7 @@ def flatten(messages: object, prefix: tuple = ()) -> list[tuple[tuple, str, bool
     return out
 
 
-def load_part(schema: Schema, data: object, path: tuple) -> tuple[object, list[tuple[tuple, str, bool]]]:
+def load_part(schema: Schema, data: t.Any, path: tuple) -> tuple[t.Any, list[tuple[tuple, str, bool]]]:
     try:
         return schema.load(data), []
     except ValidationError as exc:
@@ -230,7 +231,7 @@ def build(tree: dict, *, file: str, now: str | int | None = None) -> model.Scena
             raise Problems(problems)
         if now is not None:
             data["clock"] = dataclasses.replace(data.get("clock", model.Clock()), now=ctx.now)
-        return _finish(data, file)  # type: ignore[arg-type]
+        return _finish(data, file)
     finally:
         CTX.reset(token)
 
