@@ -227,8 +227,8 @@ def install(app, simulator) -> t.Callable[[], None]:
     writes = Writes()
     app.extensions[EXTENSION] = writes
     if simulator.scenario.writes_file:
-        writes.file = WriteFile(simulator.scenario.writes_file)
-        writes.file.replay(writes, simulator)
+        writes.file = file = WriteFile(simulator.scenario.writes_file)
+        file.replay(writes, simulator)
 
     def clear() -> None:
         writes.clear()

@@ -64,6 +64,7 @@ class PointChanges:
     def windows(self, t_lo: int, t_hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Buffered windows (start, end, backfill time) that start in [t_lo, t_hi], sorted by start."""
         spec = self.spec.buffered
+        assert spec is not None, "only points with buffered outages have windows"
         block = TICKS_PER_DAY // self.blocks
         j = np.arange(max(0, t_lo // block), t_hi // block + 1, dtype=np.int64)
         j = j[hashing.uniform(self.keys["buffer"], j) < spec.per_day / self.blocks]
@@ -160,6 +161,7 @@ def _backfill(appear: np.ndarray, ticks: np.ndarray, src: np.ndarray, changes: l
         if a == b:
             continue
         mine = changes[i]
+        assert mine is not None and mine.spec.buffered is not None, "`buffered` lists points with outages"
         t = ticks[a:b]
         start, end, backfill = mine.windows(int(t.min()) - mine.spec.buffered.max_duration, int(t.max()))
         if not len(start):

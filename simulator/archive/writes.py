@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import threading
+import typing as t
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
@@ -22,6 +23,9 @@ from dataclasses import field
 import numpy as np
 
 from .values import Values
+
+if t.TYPE_CHECKING:
+    from ..write_paths import WriteFile
 
 UPDATE_OPTIONS = ("Replace", "Insert", "NoReplace", "ReplaceOnly", "InsertNoCompression", "Remove")
 BUFFER_OPTIONS = ("Buffer", "BufferIfPossible", "DoNotBuffer")
@@ -140,12 +144,12 @@ class PointWrites:
         """One chunk with the operations at `times` applied (the events there replaced)."""
         touched = np.isin(chunk.ticks, np.asarray(times, np.int64))
         parts = [chunk.take(~touched)] if len(chunk) else []
-        for t in times:
-            here = chunk.take(chunk.ticks == t) if touched.any() else Values.empty()
+        for tick in times:
+            here = chunk.take(chunk.ticks == tick) if touched.any() else Values.empty()
             if descending:  # a descending chunk holds the events of one time in reverse archive order
-                parts.append(as_values(replay(self.ops[t], Event.rows(here.reversed()))).reversed())
+                parts.append(as_values(replay(self.ops[tick], Event.rows(here.reversed()))).reversed())
             else:
-                parts.append(as_values(replay(self.ops[t], Event.rows(here))))
+                parts.append(as_values(replay(self.ops[tick], Event.rows(here))))
         merged = Values.concat(parts)
         if descending:
             order = np.argsort(-merged.ticks, kind="stable")
@@ -183,7 +187,7 @@ class Writes:
     def __init__(self) -> None:
         self._points: dict[int, PointWrites] = {}
         self.seq = 0
-        self.file = None  # a write_paths.WriteFile when the scenario names one
+        self.file: WriteFile | None = None  # when the scenario names one
 
     def write(self, source: object, option: str, event: Event, current: list[Event]) -> Change:
         """Apply one operation to the point of EventSource `source` over `current` (what a read at
