@@ -6,11 +6,12 @@ values already reported (late values that became visible: Add, edits: Update wit
 deletions: Remove with the old one; the diff of the archive as of then and as of now), then each
 write since that changed a time at or before it (Add, Update, Remove, with the value), then the
 values the archive holds after that time up to now (they became visible as the clock moved;
-written values there included), and issues the next marker. A marker is valid for `lifetime` seconds of wall-clock time after it was issued (404
-"Cache not found" after, as PI answers when its cache is gone); a string this process never issued
-is a 409 (so is one expired long ago: markers are forgotten `2 * lifetime + 600` seconds after
-they were issued, to bound memory). Markers live in this process's memory, as PI keeps them in its own: with several
-gunicorn workers, retrieve from the worker that registered (the test suite runs one).
+written values there included), and issues the next marker. A marker is valid for `lifetime`
+seconds of wall-clock time after it was issued (404 "Cache not found" after, as PI answers when its
+cache is gone); a string this process never issued is a 409 (so is one expired long ago: markers
+are forgotten `2 * lifetime + 600` seconds after they were issued, to bound memory). Markers live
+in this process's memory, as PI keeps them in its own: with several gunicorn workers, retrieve
+from the worker that registered (the test suite runs one).
 """
 from __future__ import annotations
 
