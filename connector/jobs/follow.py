@@ -1,0 +1,200 @@
+"""connector.jobs.follow: `recorded_values` kept current from PI's Stream Updates (`recorded.mode: follow`).
+
+A tag without a marker is registered (streamsets/updates) and then read the normal way (the
+recorded job: from its cursor minus the lookback, or `recorded.start`), so nothing between the
+read and the marker is missed; its marker is saved after that job's Delta commit. A tag with a
+marker has its updates retrieved (chained while they bring events), and each Add, Update and
+Remove applied to the rows the table holds at its timestamp; the span of timestamps they touch is
+then written by the lookback path's `write_batch` (new keys appended, changed rows MERGEd, rows
+gone deleted), and the next markers are saved only after that commit. A marker the server no
+longer knows (404 expired, 409 invalid: a Failed item) sends its tag back to the registration and
+recorded read, which re-reads from its cursor minus the lookback.
+
+Markers are kept in `_follow_markers.json` in the lakehouse root (local lakehouses only). After a
+crash between the Delta commit and the marker file, the old markers bring events already applied
+again: applying is idempotent (an Add of a row held already changes nothing).
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+
+import msgspec
+import pyarrow as pa
+
+from ..context import RunContext
+from ..context import TableReport
+from ..convert import StreamInfo
+from ..convert import recorded_rows
+from ..convert import timestamps_ns
+from ..discovery import PointInfo
+from ..errors import ConnectorError
+from ..tables import RecordedValues
+from ..wire import TimedValue
+from .recorded import MAX_URL_WEB_IDS
+from .recorded import RecordedJob
+from .reconcile import _held
+from .reconcile import write_batch
+
+MARKERS_FILE = "_follow_markers.json"
+MAX_ROUNDS = 100  # retrievals per run while updates keep bringing events (a moving clock always does)
+SAME = ("value", "string_value", "digital_code", "is_system", "good", "questionable", "substituted", "annotated")
+
+
+class MarkerStore:
+    """The latest marker of each tag, as a JSON file written atomically."""
+
+    def __init__(self, sink) -> None:
+        if not sink.local:
+            raise ConnectorError("recorded.mode follow keeps its markers in the lakehouse root: it needs a local "
+                                 f"destination.uri, not {sink.root!r}")
+        self.path = os.path.join(sink.root, MARKERS_FILE)
+
+    def load(self) -> dict[str, str]:
+        if not os.path.exists(self.path):
+            return {}
+        with open(self.path, encoding="utf-8") as handle:
+            return json.load(handle)
+
+    def save(self, markers: dict[str, str]) -> None:
+        temporary = self.path + ".tmp"
+        with open(temporary, "w", encoding="utf-8") as handle:
+            json.dump(markers, handle, indent=0, sort_keys=True)
+        os.replace(temporary, self.path)
+
+
+class FollowJob:
+    table = RecordedValues
+
+    def __init__(self, ctx: RunContext, points: list[PointInfo], *, processes_allowed: bool = False) -> None:
+        self.ctx = ctx
+        self.points = points
+        self.processes_allowed = processes_allowed
+        self.store = MarkerStore(ctx.sink)
+
+    def run(self) -> TableReport:
+        markers = self.store.load()
+        known = [p for p in self.points if p.web_id in markers]
+        report = TableReport()
+        lost: list[PointInfo] = []
+        if known:
+            lost = self._follow(known, markers, report)
+        fresh = [p for p in self.points if p.web_id not in markers] + lost
+        if fresh:
+            registered = self._register(fresh)
+            read = RecordedJob(self.ctx, fresh, processes_allowed=self.processes_allowed).run()
+            report.rows += read.rows
+            report.skipped += read.skipped
+            markers.update(registered)
+            self.store.save(markers)
+        return report
+
+    # -- markers --------------------------------------------------------------------------------
+
+    def _register(self, points: list[PointInfo]) -> dict[str, str]:
+        found = {}
+        for i in range(0, len(points), MAX_URL_WEB_IDS):
+            group = points[i:i + MAX_URL_WEB_IDS]
+            body = self.ctx.client._request("POST", "streamsets/updates", params={"webId": [p.web_id for p in group]},
+                                            parse=self.ctx.client._parse)
+            for point, item in zip(group, body.get("Items", [])):
+                if item.get("Status") == "Failed":
+                    raise ConnectorError(f"tag {point.name}: Stream Updates registration failed: "
+                                         f"{'; '.join(item.get('Exception', {}).get('Errors', []))}")
+                found[point.web_id] = item["LatestMarker"]
+        return found
+
+    def _retrieve(self, markers: dict[str, str]) -> tuple[dict[str, list[dict]], dict[str, str], list[str]]:
+        """Every event since the markers (chained), the next markers, and the tags whose marker failed."""
+        events: dict[str, list[dict]] = defaultdict(list)
+        latest = dict(markers)
+        failed: list[str] = []
+        asking = list(latest)
+        for _ in range(MAX_ROUNDS):
+            if not asking:
+                break
+            busy = []
+            for i in range(0, len(asking), MAX_URL_WEB_IDS):
+                group = asking[i:i + MAX_URL_WEB_IDS]
+                body = self.ctx.client.get_json("streamsets/updates", {"marker": [latest[w] for w in group]})
+                for web_id, item in zip(group, body.get("Items", [])):
+                    if item.get("Status") == "Failed":
+                        failed.append(web_id)
+                        self.ctx.log("marker_lost", level="warning", table=self.table.name, web_id=web_id,
+                                     message="; ".join(item.get("Exception", {}).get("Errors", []))
+                                     + " (read again from the cursor minus the lookback)")
+                        continue
+                    latest[web_id] = item["LatestMarker"]
+                    if item.get("Events"):
+                        events[web_id] += item["Events"]
+                        busy.append(web_id)
+            asking = busy
+        for web_id in failed:
+            latest.pop(web_id, None)
+        return events, latest, failed
+
+    # -- applying -------------------------------------------------------------------------------
+
+    def _follow(self, points: list[PointInfo], markers: dict[str, str], report: TableReport) -> list[PointInfo]:
+        mine = {p.web_id: markers[p.web_id] for p in points}
+        events, latest, failed = self._retrieve(mine)
+        by_id = {p.web_id: p for p in points}
+        cursors = self.ctx.checkpoints.load(self.table)
+        parts, spans, moved = [], {}, {}
+        for web_id, changes in events.items():
+            rows, span = self._applied(by_id[web_id], changes)
+            parts.append(rows)
+            spans[web_id] = span
+            cursor = cursors.get(web_id)
+            moved[web_id] = max(span[1], cursor.cursor_ns if cursor is not None else 0)
+            report.rows += len(changes)
+        if spans:
+            older = pa.concat_tables(parts) if parts else self.table.schema.empty_table()
+            write_batch(self.ctx, self.table, older, spans, [], moved, delete_gone=True, unique_keys=True)
+        for web_id in failed:
+            markers.pop(web_id, None)
+        markers.update(latest)
+        self.store.save(markers)  # after the Delta commit: a crash before it retrieves the same events again
+        return [by_id[w] for w in failed]
+
+    def _applied(self, point: PointInfo, changes: list[dict]) -> tuple[pa.Table, tuple[int, int]]:
+        """The rows the table must hold over the span of timestamps `changes` touch, and that span."""
+        items = [msgspec.convert(e, TimedValue) for e in changes]
+        stream = StreamInfo(point.web_id, point.name, point.engineering_units)
+        new = recorded_rows([(stream, [item]) for item in items], self.table.schema, run_id=self.ctx.run_id,
+                            ingested_at_us=self.ctx.ingested_at_us).to_pylist()
+        ns = timestamps_ns([item.Timestamp for item in items]).to_pylist()
+        lo, hi = min(ns), max(ns) + 1
+        held: dict[int, list[dict]] = defaultdict(list)
+        for row in _held(self.ctx.sink, self.table, {point.web_id: (lo, hi)}).sort_by("ordinal").to_pylist():
+            held[row["timestamp_ns"]].append(row)
+        for change, row in zip(changes, new):
+            _apply(held[row["timestamp_ns"]], change["Action"], row)
+        rows = []
+        for at in sorted(held):
+            for ordinal, row in enumerate(held[at]):
+                rows.append({**row, "ordinal": ordinal})
+        return pa.Table.from_pylist(rows, schema=self.table.schema), (lo, hi)
+
+
+def _apply(here: list[dict], action: str, row: dict) -> None:
+    """One event's action on the rows held at its timestamp (archive order)."""
+    same = [i for i, old in enumerate(here) if all(old[k] == row[k] for k in SAME)]
+    if action == "Remove":
+        if here:
+            del here[same[-1] if same else len(here) - 1]
+    elif action == "Update":
+        if here:
+            here[len(here) - 1] = row
+        else:
+            here.append(row)
+    elif action == "Add":
+        if same:
+            return  # held already (applied before a crash, or read by the recorded job)
+        if len(here) == 1:
+            here[0] = row  # one event there, reported again as it is now
+        else:
+            here.append(row)
+    else:
+        raise ConnectorError(f"tag {row['tag']}: Stream Updates event with unknown Action {action!r}")
