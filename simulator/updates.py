@@ -67,7 +67,8 @@ class Registry:
             again = key in self._registered
             if not again:
                 self._registered[key] = uuid.uuid4().hex
-            return self._issue(self._registered[key], web_id, now, seq, now), again
+            # values at the registration time itself are news too: a reader of [start, now) lacks them
+            return self._issue(self._registered[key], web_id, now - 1, seq, now), again
 
     def lookup(self, marker: str) -> Marker:
         """The marker's state; 409 for one never issued, 404 for one expired."""

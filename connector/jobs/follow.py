@@ -77,10 +77,9 @@ class FollowJob:
         markers = self.store.load()
         known = [p for p in self.points if p.web_id in markers]
         report = TableReport()
-        lost: list[PointInfo] = []
         if known:
-            lost = self._follow(known, markers, report)
-        fresh = [p for p in self.points if p.web_id not in markers] + lost
+            self._follow(known, markers, report)  # drops the markers the server lost
+        fresh = [p for p in self.points if p.web_id not in markers]
         if fresh:
             registered = self._register(fresh)
             read = RecordedJob(self.ctx, fresh, processes_allowed=self.processes_allowed).run()
@@ -136,7 +135,7 @@ class FollowJob:
 
     # -- applying -------------------------------------------------------------------------------
 
-    def _follow(self, points: list[PointInfo], markers: dict[str, str], report: TableReport) -> list[PointInfo]:
+    def _follow(self, points: list[PointInfo], markers: dict[str, str], report: TableReport) -> None:
         mine = {p.web_id: markers[p.web_id] for p in points}
         events, latest, failed = self._retrieve(mine)
         by_id = {p.web_id: p for p in points}
@@ -156,7 +155,6 @@ class FollowJob:
             markers.pop(web_id, None)
         markers.update(latest)
         self.store.save(markers)  # after the Delta commit: a crash before it retrieves the same events again
-        return [by_id[w] for w in failed]
 
     def _applied(self, point: PointInfo, changes: list[dict]) -> tuple[pa.Table, tuple[int, int]]:
         """The rows the table must hold over the span of timestamps `changes` touch, and that span."""

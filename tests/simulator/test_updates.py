@@ -70,8 +70,10 @@ def write(client, wid: str, timestamp: str, value: float, option: str = "Replace
 
 def test_values_appear_as_the_clock_moves_once_each_along_the_marker_chain(client, server, wid):
     marker = register(client, wid)
-    first = retrieve(client, marker)
-    assert first["Events"] == [] and first["SourceName"] == "TINY.FLOAT32" and first["Status"] == "Updated"
+    first = retrieve(client, marker)  # the value at the registration time itself is news
+    assert rows(first) == [("Add", ts, v) for ts, v in truth(server, "TINY.FLOAT32", NOW - 1, NOW)] != []
+    assert first["SourceName"] == "TINY.FLOAT32" and first["Status"] == "Updated"
+    assert retrieve(client, first["LatestMarker"])["Events"] == []
     server.set_now(NOW + 3 * MINUTE)
     second = retrieve(client, first["LatestMarker"])
     assert rows(second) == [("Add", ts, v) for ts, v in truth(server, "TINY.FLOAT32", NOW, NOW + 3 * MINUTE)]
@@ -97,11 +99,11 @@ def test_writes_since_the_marker_come_with_their_action(client, server, wid):
     server.set_now(NOW + 2 * MINUTE)
     write(client, wid, "2026-11-25T00:00:30Z", 3.5, "Insert")  # after the marker's time: a new value
     body = retrieve(client, marker)
-    news = truth(server, "TINY.FLOAT32", NOW, NOW + 2 * MINUTE)
+    news = truth(server, "TINY.FLOAT32", NOW - 1, NOW + 2 * MINUTE)  # from the registration time on
     assert rows(body) == [("Update", "2026-11-24T23:58:00Z", 1.5), ("Add", "2026-11-24T23:58:30Z", 2.5),
-                          ("Remove", old_value[0], old_value[1]), ("Add", "2026-11-25T00:00:30Z", 3.5),
-                          *[("Add", ts, v) for ts, v in news]]
-    assert len(news) == 2
+                          ("Remove", old_value[0], old_value[1]), ("Add", *news[0]),
+                          ("Add", "2026-11-25T00:00:30Z", 3.5), *[("Add", ts, v) for ts, v in news[1:]]]
+    assert len(news) == 3 and news[0][0] == "2026-11-25T00:00:00Z"
     assert retrieve(client, body["LatestMarker"])["Events"] == []  # nothing is reported twice
 
 
@@ -163,9 +165,10 @@ def test_streamsets_register_and_retrieve_with_a_failed_item_in_place(client, se
         ("marker", first["LatestMarker"]), ("marker", "nonsense"), ("marker", third["LatestMarker"])])
     assert response.status_code == 200
     a, b, c = response.json["Items"]
-    assert [(e["Timestamp"], e["Value"]) for e in a["Events"]] == truth(server, "TINY.FLOAT32", NOW, NOW + 2 * MINUTE)
+    assert [(e["Timestamp"], e["Value"]) for e in a["Events"]] == truth(server, "TINY.FLOAT32", NOW - 1,
+                                                                          NOW + 2 * MINUTE)
     assert b["Status"] == "Failed" and "Invalid marker" in b["Exception"]["Errors"][0]
-    int32 = [ts for ts, _ in truth(server, "TINY.INT32", NOW, NOW + 2 * MINUTE)]
+    int32 = [ts for ts, _ in truth(server, "TINY.INT32", NOW - 1, NOW + 2 * MINUTE)]
     assert c["SourceName"] == "TINY.INT32" and [e["Timestamp"] for e in c["Events"]] == int32
     assert client.get("/piwebapi/streamsets/updates").status_code == 400
 
@@ -209,7 +212,7 @@ def test_the_scenarios_own_changes_come_once_each_and_rebuild_the_archive_as_of_
     start = server.now()
     truth = GroundTruth(living)
     window = start - 3 * 60 * MINUTE
-    reported = truth.items(tag, window + 1, start, as_of=start)
+    reported = truth.items(tag, window + 1, start - 1, as_of=start)  # values at `start` are news
     marker = register(client, server.catalog.data_servers[0].by_name[tag.lower()].web_id())
     bodies = []
     actions = set()
