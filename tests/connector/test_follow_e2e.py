@@ -8,9 +8,13 @@ import dataclasses
 import threading
 
 import pytest
+from click.testing import CliRunner
 from werkzeug.serving import make_server
 
+from connector.cli import main
 from connector.config import ConnectorConfig
+from connector.config import load_config
+from connector.errors import ConfigError
 from connector.runner import extract
 from connector.sink import DeltaSink
 from simulator import pitime
@@ -104,3 +108,29 @@ def test_an_expired_marker_falls_back_to_the_lookback_and_stays_exact(living, tm
     server.set_now(when)
     extract(cfg)  # the markers registered again by the fallback work
     assert held(tmp_path, scenario, when) == truth_at(scenario, when)
+
+
+def test_run_follow_on_the_command_line_registers_and_later_applies_updates(living, tmp_path):
+    scenario, app, url = living
+    server = app.extensions["pisim"]
+    path = tmp_path / "c.yaml"
+    lake = tmp_path / "lake"
+    path.write_text(f"source: {{url: '{url}/piwebapi'}}\ndestination: {{uri: '{lake}'}}\n"
+                    f"tags: [{{names: [LIVE.FLOW]}}]\nrecorded: {{start: '{START}', end: '*', lookback: 2h}}\n"
+                    "af: {enabled: false}\nevent_frames: {enabled: false}\n")
+    for minutes in (0, 13):
+        server.set_now(server.now() + minutes * MINUTE)
+        result = CliRunner().invoke(main, ["run", str(path), "--follow", "--no-progress"])
+        assert result.exit_code == 0, result.output
+        assert (lake / "_follow_markers.json").exists()
+        when = server.now()
+        assert held(lake, scenario, when) == [r for r in truth_at(scenario, when) if r[0] == "LIVE.FLOW"]
+
+
+def test_a_bad_recorded_mode_names_its_line_and_field(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("source: {url: 'http://127.0.0.1:1/piwebapi'}\ndestination: {uri: x}\n"
+                    "recorded:\n  mode: sideways\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={})
+    assert str(info.value).startswith(f"{path}:4: recorded.mode: must be one of: lookback, follow")
