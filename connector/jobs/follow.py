@@ -27,7 +27,6 @@ from ..context import RunContext
 from ..context import TableReport
 from ..convert import StreamInfo
 from ..convert import recorded_rows
-from ..convert import timestamps_ns
 from ..discovery import PointInfo
 from ..errors import ConnectorError
 from ..tables import RecordedValues
@@ -139,41 +138,44 @@ class FollowJob:
         mine = {p.web_id: markers[p.web_id] for p in points}
         events, latest, failed = self._retrieve(mine)
         by_id = {p.web_id: p for p in points}
-        cursors = self.ctx.checkpoints.load(self.table)
-        parts, spans, moved = [], {}, {}
-        for web_id, changes in events.items():
-            rows, span = self._applied(by_id[web_id], changes)
-            parts.append(rows)
-            spans[web_id] = span
-            cursor = cursors.get(web_id)
-            moved[web_id] = max(span[1], cursor.cursor_ns if cursor is not None else 0)
-            report.rows += len(changes)
+        new = {web_id: self._rows(by_id[web_id], changes) for web_id, changes in events.items()}
+        spans = {web_id: (min(r["timestamp_ns"] for r in rows), max(r["timestamp_ns"] for r in rows) + 1)
+                 for web_id, rows in new.items()}
         if spans:
-            older = pa.concat_tables(parts) if parts else self.table.schema.empty_table()
+            held: dict[str, list[dict]] = defaultdict(list)
+            for row in _held(self.ctx.sink, self.table, spans).sort_by("ordinal").to_pylist():  # one read
+                held[row["web_id"]].append(row)
+            cursors = self.ctx.checkpoints.load(self.table)
+            moved = {}
+            for web_id, (_, hi) in spans.items():
+                cursor = cursors.get(web_id)
+                moved[web_id] = max(hi, cursor.cursor_ns if cursor is not None else 0)
+                report.rows += len(events[web_id])
+            older = pa.concat_tables([_applied(held[w], events[w], new[w], self.table.schema) for w in spans])
             write_batch(self.ctx, self.table, older, spans, [], moved, delete_gone=True, unique_keys=True)
         for web_id in failed:
             markers.pop(web_id, None)
         markers.update(latest)
         self.store.save(markers)  # after the Delta commit: a crash before it retrieves the same events again
 
-    def _applied(self, point: PointInfo, changes: list[dict]) -> tuple[pa.Table, tuple[int, int]]:
-        """The rows the table must hold over the span of timestamps `changes` touch, and that span."""
-        items = [msgspec.convert(e, TimedValue) for e in changes]
+    def _rows(self, point: PointInfo, changes: list[dict]) -> list[dict]:
+        """Each event as the `recorded_values` row it stands for (ordinal still to number)."""
         stream = StreamInfo(point.web_id, point.name, point.engineering_units)
-        new = recorded_rows([(stream, [item]) for item in items], self.table.schema, run_id=self.ctx.run_id,
-                            ingested_at_us=self.ctx.ingested_at_us).to_pylist()
-        ns = timestamps_ns([item.Timestamp for item in items]).to_pylist()
-        lo, hi = min(ns), max(ns) + 1
-        held: dict[int, list[dict]] = defaultdict(list)
-        for row in _held(self.ctx.sink, self.table, {point.web_id: (lo, hi)}).sort_by("ordinal").to_pylist():
-            held[row["timestamp_ns"]].append(row)
-        for change, row in zip(changes, new):
-            _apply(held[row["timestamp_ns"]], change["Action"], row)
-        rows = []
-        for at in sorted(held):
-            for ordinal, row in enumerate(held[at]):
-                rows.append({**row, "ordinal": ordinal})
-        return pa.Table.from_pylist(rows, schema=self.table.schema), (lo, hi)
+        items = [msgspec.convert(e, TimedValue) for e in changes]
+        return recorded_rows([(stream, [item]) for item in items], self.table.schema, run_id=self.ctx.run_id,
+                             ingested_at_us=self.ctx.ingested_at_us).to_pylist()
+
+
+def _applied(held: list[dict], changes: list[dict], new: list[dict], schema: pa.Schema) -> pa.Table:
+    """The rows one tag must hold over the span its changes touch: the rows held there with each
+    change applied in order, numbered again per timestamp."""
+    at: dict[int, list[dict]] = defaultdict(list)
+    for row in held:
+        at[row["timestamp_ns"]].append(row)
+    for change, row in zip(changes, new):
+        _apply(at[row["timestamp_ns"]], change["Action"], row)
+    rows = [{**row, "ordinal": ordinal} for ns in sorted(at) for ordinal, row in enumerate(at[ns])]
+    return pa.Table.from_pylist(rows, schema=schema)
 
 
 def _apply(here: list[dict], action: str, row: dict) -> None:
