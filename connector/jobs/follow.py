@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections import defaultdict
 
 import msgspec
@@ -28,6 +29,7 @@ from ..context import TableReport
 from ..convert import StreamInfo
 from ..convert import recorded_rows
 from ..discovery import PointInfo
+from ..paging import url_group_size
 from ..errors import ConnectorError
 from ..tables import RecordedValues
 from ..wire import TimedValue
@@ -64,6 +66,8 @@ class MarkerStore:
 
 
 class FollowJob:
+    """`recorded_values` of these tags brought up to date from their Stream Updates markers."""
+
     table = RecordedValues
 
     def __init__(self, ctx: RunContext, points: list[PointInfo], *, processes_allowed: bool = False) -> None:
@@ -73,6 +77,7 @@ class FollowJob:
         self.store = MarkerStore(ctx.sink)
 
     def run(self) -> TableReport:
+        started = time.perf_counter()
         markers = self.store.load()
         known = [p for p in self.points if p.web_id in markers]
         report = TableReport()
@@ -86,21 +91,30 @@ class FollowJob:
             report.skipped += read.skipped
             markers.update(registered)
             self.store.save(markers)
+        report.seconds = time.perf_counter() - started
         return report
+
+    def _groups(self, values: list[str], sent: list[str]) -> list[list[str]]:
+        """`values` cut into groups whose URL, carrying their `sent` texts (WebIDs or markers), stays
+        under `source.max_url_bytes`."""
+        size = min(MAX_URL_WEB_IDS, url_group_size(self.ctx.client.base_url, sent,
+                                                   self.ctx.config.source.max_url_bytes))
+        return [values[i:i + size] for i in range(0, len(values), size)]
 
     # -- markers --------------------------------------------------------------------------------
 
     def _register(self, points: list[PointInfo]) -> dict[str, str]:
         found = {}
-        for i in range(0, len(points), MAX_URL_WEB_IDS):
-            group = points[i:i + MAX_URL_WEB_IDS]
-            body = self.ctx.client._request("POST", "streamsets/updates", params={"webId": [p.web_id for p in group]},
-                                            parse=self.ctx.client._parse)
-            for point, item in zip(group, body.get("Items", [])):
+        names = {p.web_id: p.name for p in points}
+        client = self.ctx.client
+        for group in self._groups(list(names), list(names)):
+            # a POST with the WebIDs in the query, as PI takes them (client.post_json sends a body only)
+            body = client._request("POST", "streamsets/updates", params={"webId": group}, parse=client._parse)
+            for web_id, item in zip(group, body.get("Items", [])):
                 if item.get("Status") == "Failed":
-                    raise ConnectorError(f"tag {point.name}: Stream Updates registration failed: "
+                    raise ConnectorError(f"tag {names[web_id]}: Stream Updates registration failed: "
                                          f"{'; '.join(item.get('Exception', {}).get('Errors', []))}")
-                found[point.web_id] = item["LatestMarker"]
+                found[web_id] = item["LatestMarker"]
         return found
 
     def _retrieve(self, markers: dict[str, str]) -> tuple[dict[str, list[dict]], dict[str, str], list[str]]:
@@ -113,8 +127,7 @@ class FollowJob:
             if not asking:
                 break
             busy = []
-            for i in range(0, len(asking), MAX_URL_WEB_IDS):
-                group = asking[i:i + MAX_URL_WEB_IDS]
+            for group in self._groups(asking, [latest[w] for w in asking]):
                 body = self.ctx.client.get_json("streamsets/updates", {"marker": [latest[w] for w in group]})
                 for web_id, item in zip(group, body.get("Items", [])):
                     if item.get("Status") == "Failed":
