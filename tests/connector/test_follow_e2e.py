@@ -134,3 +134,21 @@ def test_a_bad_recorded_mode_names_its_line_and_field(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_config(path, environ={})
     assert str(info.value).startswith(f"{path}:4: recorded.mode: must be one of: lookback, follow")
+
+
+def test_events_retrieved_again_after_a_crash_before_the_markers_were_saved_change_nothing(living, tmp_path):
+    scenario, app, url = living
+    server = app.extensions["pisim"]
+    cfg = config(url, tmp_path)
+    extract(cfg)
+    markers = tmp_path / "_follow_markers.json"
+    when = server.now() + 20 * MINUTE
+    server.set_now(when)
+    saved = markers.read_text()
+    extract(cfg)
+    exact = held(tmp_path, scenario, when)
+    assert exact == truth_at(scenario, when)
+    markers.write_text(saved)  # as if the run had died between its Delta commit and the marker file
+    report = extract(cfg)
+    assert report.tables["recorded_values"].rows > 0  # the same events came again and were applied again
+    assert held(tmp_path, scenario, when) == exact
