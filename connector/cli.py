@@ -5,6 +5,7 @@ mistake prints one clear line, never a traceback. Credentials never reach the te
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 import threading
@@ -100,11 +101,14 @@ def _release_memory_promptly() -> None:
 @main.command()
 @click.argument("config")
 @click.option("--no-progress", is_flag=True, help="No progress bars (for logs and CI).")
-def run(config: str, no_progress: bool) -> None:
+@click.option("--follow", is_flag=True, help="recorded.mode follow: apply PI's Stream Updates since the last run.")
+def run(config: str, no_progress: bool, follow: bool) -> None:
     """Run the extraction once (incremental: safe to run again)."""
     from .runner import extract
 
     loaded = _load(config)
+    if follow:
+        loaded = dataclasses.replace(loaded, recorded=dataclasses.replace(loaded.recorded, mode="follow"))
     try:
         if no_progress or not console.is_terminal:
             report = extract(loaded, processes_allowed=True)

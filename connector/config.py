@@ -23,7 +23,7 @@ The shape (every section but source and destination is optional; defaults shown)
       - names: [A, B]
       - af: {database: "\\\\PIAF01\\DB", element_template: Pump, element_path: null, attributes: null}
     recorded: {enabled: true, start: "*-1d", end: "*", lookback: 10m, method: streamsets, max_count: null,
-               flush_rows: 500000, workers: null}
+               flush_rows: 500000, workers: null, mode: lookback}
     interpolated: {enabled: false, interval: 1h, start: "*-1d", end: "*"}
     summaries: {enabled: false, duration: 1h, types: [Average, Minimum, Maximum],
                 calculation_basis: TimeWeighted, start: "*-1d", end: "*"}
@@ -64,6 +64,7 @@ from .errors import ConfigError
 AUTH_TYPES = ("anonymous", "basic", "bearer", "kerberos", "ntlm")
 WEB_ID_TYPES = ("Full", "IDOnly")
 RECORDED_METHODS = ("streamsets", "batch")
+RECORDED_MODES = ("lookback", "follow")  # follow: Stream Updates markers (connector/jobs/follow.py)
 SUMMARY_TYPES = ("Total", "Average", "Minimum", "Maximum", "Range", "StdDev", "PopulationStdDev", "Count",
                  "PercentGood", "TotalWithUOM", "All", "AllForNonNumeric")
 CALCULATION_BASES = ("TimeWeighted", "EventWeighted", "TimeWeightedContinuous", "TimeWeightedDiscrete",
@@ -185,6 +186,7 @@ class RecordedConfig:
     max_count: int | None = None
     flush_rows: int = 500_000
     workers: int | None = None
+    mode: str = "lookback"
 
 
 @dataclass(frozen=True)
@@ -875,6 +877,7 @@ class RecordedSchema(_Window):
     max_count = Integer(minimum=1, allow_none=True)
     flush_rows = Integer(minimum=1)
     workers = Integer(minimum=0, maximum=64, allow_none=True)
+    mode = Choice(RECORDED_MODES)
 
     @post_load
     def _make(self, data: dict, **kwargs: t.Any) -> RecordedConfig:

@@ -26,6 +26,7 @@ from .jobs.computed import write_interpolated
 from .jobs.computed import write_summaries
 from .jobs.eventframes import write_event_frames
 from .jobs.points import write_points
+from .jobs.follow import FollowJob
 from .jobs.recorded import RecordedJob
 from .sink import DeltaSink
 
@@ -91,7 +92,8 @@ def _run_jobs(ctx: RunContext, config: ConnectorConfig, found: Discovery, report
               processes_allowed: bool) -> None:
     report.tables["points"] = write_points(ctx, found.points)
     if config.recorded.enabled and found.points:
-        report.tables["recorded_values"] = RecordedJob(ctx, found.points, processes_allowed=processes_allowed).run()
+        job = FollowJob if config.recorded.mode == "follow" else RecordedJob
+        report.tables["recorded_values"] = job(ctx, found.points, processes_allowed=processes_allowed).run()
     if config.interpolated.enabled and found.points:
         report.tables["interpolated_values"] = write_interpolated(ctx, found.points)
     if config.summaries.enabled and found.points:

@@ -1,14 +1,17 @@
 """simulator.updates: PI's Stream Updates: markers registered per stream, and the events since one.
 
 A marker stands for (stream, the simulated time it was issued at, the write sequence number then).
-Retrieving it reports, as DataPipeEvents: the values the archive holds after that time up to now
-(they became visible as the clock moved; written values there included), then each write since
-that changed a time at or before it (Add, Update, Remove, with the value), and issues the next
-marker. A marker is valid for `lifetime` seconds of wall-clock time after it was issued (404
-"Cache not found" after, as PI answers when its cache is gone); a string this process never issued
-is a 409 (so is one expired long ago: markers are forgotten `2 * lifetime + 600` seconds after
-they were issued, to bound memory). Markers live in this process's memory, as PI keeps them in its own: with several
-gunicorn workers, retrieve from the worker that registered (the test suite runs one).
+Retrieving it reports, as DataPipeEvents: the scenario's own changes since it was issued to the
+values already reported (late values that became visible: Add, edits: Update with the new value,
+deletions: Remove with the old one; the diff of the archive as of then and as of now), then each
+write since that changed a time at or before it (Add, Update, Remove, with the value), then the
+values the archive holds after that time up to now (they became visible as the clock moved;
+written values there included), and issues the next marker. A marker is valid for `lifetime`
+seconds of wall-clock time after it was issued (404 "Cache not found" after, as PI answers when its
+cache is gone); a string this process never issued is a 409 (so is one expired long ago: markers
+are forgotten `2 * lifetime + 600` seconds after they were issued, to bound memory). Markers live
+in this process's memory, as PI keeps them in its own: with several gunicorn workers, retrieve
+from the worker that registered (the test suite runs one).
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from flask import current_app
 from . import encoder
 from .archive.values import Values
 from .archive.writes import Change
+from .archive.writes import Event
 from .archive.writes import Writes
 from .archive.writes import as_values
 from .errors import ConflictError
@@ -38,9 +42,10 @@ PREVIOUS = "PreviousEventArchived"
 @dataclass(frozen=True)
 class Marker:
     web_id: str
-    ticks: int  # simulated time it was issued at: values after it are news
+    ticks: int  # values after this simulated time are news (the time issued, or where a cut stopped)
     seq: int  # write sequence number then: writes after it are news
     issued: float  # time.monotonic() when issued
+    as_of: int  # simulated time issued at: the scenario's changes to values up to `ticks` after it are news
 
 
 class Registry:
@@ -62,7 +67,8 @@ class Registry:
             again = key in self._registered
             if not again:
                 self._registered[key] = uuid.uuid4().hex
-            return self._issue(self._registered[key], web_id, now, seq), again
+            # values at the registration time itself are news too: a reader of [start, now) lacks them
+            return self._issue(self._registered[key], web_id, now - 1, seq, now), again
 
     def lookup(self, marker: str) -> Marker:
         """The marker's state; 409 for one never issued, 404 for one expired."""
@@ -75,18 +81,18 @@ class Registry:
                                         f"{self.lifetime:g} s); register the stream again.")
             return found
 
-    def next(self, marker: str, found: Marker, now: int, seq: int) -> str:
+    def next(self, marker: str, found: Marker, upto: int, seq: int, now: int) -> str:
         with self._lock:
-            return self._issue(marker.rsplit("_", 1)[0], found.web_id, now, seq)
+            return self._issue(marker.rsplit("_", 1)[0], found.web_id, upto, seq, now)
 
     def clear(self) -> None:
         with self._lock:
             self._markers.clear()
             self._registered.clear()
 
-    def _issue(self, registration: str, web_id: str, now: int, seq: int) -> str:
+    def _issue(self, registration: str, web_id: str, upto: int, seq: int, now: int) -> str:
         marker = f"{registration}_{next(self._count)}"
-        self._markers[marker] = Marker(web_id, now, seq, self.clock())
+        self._markers[marker] = Marker(web_id, upto, seq, self.clock(), now)
         return marker
 
     def _expire(self) -> None:
@@ -132,7 +138,21 @@ def events(stream: Stream, writes: Writes, since: Marker, now: int, limit: int) 
         news = news.take(news.ticks < cut)
         upto = cut - 1
     changed = [c for c in writes.changes(archive.source, since.seq) if c.event.ticks <= since.ticks]
-    return _shaped(stream, changed, news), upto
+    return _shaped(stream, scenario_changes(stream, writes, since, now) + changed, news), upto
+
+
+def scenario_changes(stream: Stream, writes: Writes, since: Marker, now: int) -> list[Change]:
+    """The scenario's own changes (late, edited, deleted values) between the archive as of the
+    marker's issue time and as of `now`, to the values the marker's chain reported already (those up
+    to `since.ticks`). Only values within the changes' reach of `since.as_of` can change, which
+    bounds the cost; a time a write touched is left to the writes (they shadow the archive there)."""
+    source = stream.archive.source
+    if source.changes is None or now <= since.as_of:
+        return []
+    found = source.changed_between(since.as_of - source.changes.reach, since.ticks, since.as_of, now)
+    shadowed = {c.event.ticks for c in writes.changes(source, 0)}
+    return [Change(since.seq, action, event) for action, values in found for event in Event.rows(values)
+            if event.ticks not in shadowed]
 
 
 def _shaped(stream: Stream, changed: list[Change], news: Values) -> list[dict]:
@@ -161,7 +181,7 @@ def retrieve(sim, writes: Writes, marker: str, web_id_type: str) -> dict:
     stream = sim.stream(found.web_id)
     now, seq = sim.now(), writes.seq
     changes, upto = events(stream, writes, found, now, sim.limits.max_returned_items_per_call)
-    latest = registry().next(marker, found, upto, seq)
+    latest = registry().next(marker, found, upto, seq, now)
     return {**_identity(stream, web_id_type), "RequestedMarker": marker, "LatestMarker": latest,
             "Status": "Updated", "Events": changes}
 

@@ -138,6 +138,44 @@ class EventSource:
             events, _ = changing.as_of(events, ident, np.zeros(len(events), np.int64), *self._change_args, now)
         return self._apply_outages_and_creation(events, t_lo, t_hi)
 
+    def changed_between(self, t_lo: int, t_hi: int, before: int, after: int) -> list[tuple[str, Values]]:
+        """The scenario's own changes to the events of [t_lo, t_hi] between the archive as of `before`
+        and as of `after`: ("Add", one event) for one that became visible (late, backfilled),
+        ("Update", the event as edited), ("Remove", the event as it was), in time order (archive
+        order within one timestamp). An event appears, is edited and deleted only within
+        `changes.reach` of its timestamp, so a caller passes t_lo = before - reach."""
+        if self.changes is None:
+            return []
+        if self.created is not None:
+            t_lo = max(t_lo, self.created)
+        if t_hi < t_lo:
+            return []
+        events, ident = self._slots(t_lo // self.spacing, t_hi // self.spacing, t_lo, t_hi)
+        starts, ends, _ = self.outages(t_lo - self.max_outage, t_hi)
+        if len(starts):
+            outside = ~_inside(starts, ends, events.ticks)
+            events, ident = events.take(outside), ident[outside]
+        old, old_rows = self._as_of_rows(events, ident, before)
+        new, new_rows = self._as_of_rows(events, ident, after)
+        out: list[tuple[int, str, Values]] = []
+        for row in np.setdiff1d(new_rows, old_rows).tolist():
+            out.append((row, "Add", new.take(np.flatnonzero(new_rows == row))))
+        for row in np.setdiff1d(old_rows, new_rows).tolist():
+            out.append((row, "Remove", old.take(np.flatnonzero(old_rows == row))))
+        both, at_old, at_new = np.intersect1d(old_rows, new_rows, assume_unique=True, return_indices=True)
+        differ = ((old.value[at_old] != new.value[at_new]) | (old.state[at_old] != new.state[at_new])
+                  | (old.flags[at_old] != new.flags[at_new]))
+        for row, i in zip(both[differ].tolist(), at_new[differ].tolist()):
+            out.append((row, "Update", new.take(np.array([i]))))
+        out.sort(key=lambda x: x[0])  # rows are in time (archive) order
+        return [(action, values) for _, action, values in out]
+
+    def _as_of_rows(self, events: Values, ident: np.ndarray, now: int) -> tuple[Values, np.ndarray]:
+        """`changes.as_of` of these events, with the row number each kept event came from."""
+        held, keep = changing.as_of(events, ident, np.zeros(len(events), np.int64), *self._change_args, now)
+        rows = np.arange(len(events)) if keep is None else np.flatnonzero(keep)
+        return held, rows
+
     def _slots(self, k_lo: int, k_hi: int, t_lo: int, t_hi: int) -> tuple[Values, np.ndarray]:
         """Events of slots k_lo..k_hi that fall in [t_lo, t_hi] as generated, and their identities."""
         k = np.arange(k_lo, k_hi + 1, dtype=np.int64)
@@ -185,9 +223,8 @@ class EventSource:
         extra_code: list[int] = []
         starts, ends, codes = self.outages(t_lo - self.max_outage, t_hi)
         if len(starts):
-            idx = np.searchsorted(starts, events.ticks, side="right") - 1
+            inside = _inside(starts, ends, events.ticks)
             reach = np.maximum.accumulate(ends)
-            inside = (idx >= 0) & (events.ticks < reach[np.maximum(idx, 0)])
             if inside.any():
                 events = events.take(~inside)
             prior_reach = np.concatenate([[np.iinfo(np.int64).min], reach[:-1]])
@@ -232,3 +269,10 @@ class EventSource:
         order = np.argsort(np.asarray(starts, np.int64), kind="stable")
         return (np.asarray(starts, np.int64)[order], np.asarray(ends, np.int64)[order],
                 np.asarray(codes, np.int64)[order])
+
+
+def _inside(starts: np.ndarray, ends: np.ndarray, ticks: np.ndarray) -> np.ndarray:
+    """Which of `ticks` fall inside one of the outages (starts sorted ascending)."""
+    idx = np.searchsorted(starts, ticks, side="right") - 1
+    reach = np.maximum.accumulate(ends)
+    return (idx >= 0) & (ticks < reach[np.maximum(idx, 0)])

@@ -70,8 +70,10 @@ def write(client, wid: str, timestamp: str, value: float, option: str = "Replace
 
 def test_values_appear_as_the_clock_moves_once_each_along_the_marker_chain(client, server, wid):
     marker = register(client, wid)
-    first = retrieve(client, marker)
-    assert first["Events"] == [] and first["SourceName"] == "TINY.FLOAT32" and first["Status"] == "Updated"
+    first = retrieve(client, marker)  # the value at the registration time itself is news
+    assert rows(first) == [("Add", ts, v) for ts, v in truth(server, "TINY.FLOAT32", NOW - 1, NOW)] != []
+    assert first["SourceName"] == "TINY.FLOAT32" and first["Status"] == "Updated"
+    assert retrieve(client, first["LatestMarker"])["Events"] == []
     server.set_now(NOW + 3 * MINUTE)
     second = retrieve(client, first["LatestMarker"])
     assert rows(second) == [("Add", ts, v) for ts, v in truth(server, "TINY.FLOAT32", NOW, NOW + 3 * MINUTE)]
@@ -97,11 +99,11 @@ def test_writes_since_the_marker_come_with_their_action(client, server, wid):
     server.set_now(NOW + 2 * MINUTE)
     write(client, wid, "2026-11-25T00:00:30Z", 3.5, "Insert")  # after the marker's time: a new value
     body = retrieve(client, marker)
-    news = truth(server, "TINY.FLOAT32", NOW, NOW + 2 * MINUTE)
+    news = truth(server, "TINY.FLOAT32", NOW - 1, NOW + 2 * MINUTE)  # from the registration time on
     assert rows(body) == [("Update", "2026-11-24T23:58:00Z", 1.5), ("Add", "2026-11-24T23:58:30Z", 2.5),
-                          ("Remove", old_value[0], old_value[1]), ("Add", "2026-11-25T00:00:30Z", 3.5),
-                          *[("Add", ts, v) for ts, v in news]]
-    assert len(news) == 2
+                          ("Remove", old_value[0], old_value[1]), ("Add", *news[0]),
+                          ("Add", "2026-11-25T00:00:30Z", 3.5), *[("Add", ts, v) for ts, v in news[1:]]]
+    assert len(news) == 3 and news[0][0] == "2026-11-25T00:00:00Z"
     assert retrieve(client, body["LatestMarker"])["Events"] == []  # nothing is reported twice
 
 
@@ -163,8 +165,86 @@ def test_streamsets_register_and_retrieve_with_a_failed_item_in_place(client, se
         ("marker", first["LatestMarker"]), ("marker", "nonsense"), ("marker", third["LatestMarker"])])
     assert response.status_code == 200
     a, b, c = response.json["Items"]
-    assert [(e["Timestamp"], e["Value"]) for e in a["Events"]] == truth(server, "TINY.FLOAT32", NOW, NOW + 2 * MINUTE)
+    assert [(e["Timestamp"], e["Value"]) for e in a["Events"]] == truth(server, "TINY.FLOAT32", NOW - 1,
+                                                                          NOW + 2 * MINUTE)
     assert b["Status"] == "Failed" and "Invalid marker" in b["Exception"]["Errors"][0]
-    int32 = [ts for ts, _ in truth(server, "TINY.INT32", NOW, NOW + 2 * MINUTE)]
+    int32 = [ts for ts, _ in truth(server, "TINY.INT32", NOW - 1, NOW + 2 * MINUTE)]
     assert c["SourceName"] == "TINY.INT32" and [e["Timestamp"] for e in c["Events"]] == int32
     assert client.get("/piwebapi/streamsets/updates").status_code == 400
+
+
+LIVING_TAGS = ("LIVE.FLOW", "LIVE.TEMP", "LIVE.COUNT", "LIVE.STATE", "LIVE.BATCH")
+
+
+@pytest.fixture(scope="module")
+def living():
+    from simulator.scenario import load_scenario
+
+    return load_scenario("living", now="2026-11-25T06:00:00Z")
+
+
+def replayed(start: list[dict], bodies: list[dict], after: int) -> list[tuple[str, object, bool]]:
+    """The events of `start` with the Events of `bodies` applied in order (Add inserts, Update
+    replaces, Remove deletes the event at that timestamp), those after `after` only."""
+    held: dict[str, tuple[object, bool]] = {i["Timestamp"]: (i["Value"], i["Substituted"]) for i in start}
+    for body in bodies:
+        for e in body["Events"]:
+            if pitime.parse_time(e["Timestamp"], now=0) <= after:
+                continue
+            if e["Action"] == "Remove":
+                assert e["Timestamp"] in held, e
+                del held[e["Timestamp"]]
+            else:
+                assert (e["Timestamp"] in held) == (e["Action"] == "Update"), e
+                held[e["Timestamp"]] = (e["Value"], e["Substituted"])
+    return sorted((ts, v, s) for ts, (v, s) in held.items())
+
+
+@pytest.mark.parametrize("tag", LIVING_TAGS)
+def test_the_scenarios_own_changes_come_once_each_and_rebuild_the_archive_as_of_now(living, tag):
+    """Late values that became visible (Add), edits (Update, the new value) and deletions (Remove)
+    since each marker: replaying them on the archive as of the registration gives, value by value,
+    the ground truth as of each later time, and nothing is reported twice."""
+    from simulator.testing import GroundTruth
+
+    app = contract_app(living)
+    client, server = app.test_client(), app.extensions["pisim"]
+    start = server.now()
+    truth = GroundTruth(living)
+    window = start - 3 * 60 * MINUTE
+    reported = truth.items(tag, window + 1, start - 1, as_of=start)  # values at `start` are news
+    marker = register(client, server.catalog.data_servers[0].by_name[tag.lower()].web_id())
+    bodies = []
+    actions = set()
+    when = start
+    for step in range(12):
+        when += 7 * MINUTE + step * 13 * TICKS_PER_SECOND
+        server.set_now(when)
+        body = retrieve(client, marker)
+        bodies.append(body)
+        actions |= {e["Action"] for e in body["Events"]}
+        marker = body["LatestMarker"]
+        expected = truth.items(tag, window + 1, when, as_of=when)
+        assert replayed(reported, bodies, window) == sorted((i["Timestamp"], i["Value"], i["Substituted"])
+                                                            for i in expected)
+    assert retrieve(client, marker)["Events"] == []
+    assert "Add" in actions
+    if tag in ("LIVE.FLOW", "LIVE.COUNT"):
+        assert {"Update", "Remove"} <= actions
+    if tag == "LIVE.STATE":
+        assert "Update" in actions
+
+
+def test_scenario_changes_come_in_a_deterministic_order_with_pis_action_names(living):
+    answers = []
+    for _ in range(2):
+        app = contract_app(living)
+        client, server = app.test_client(), app.extensions["pisim"]
+        marker = register(client, server.catalog.data_servers[0].by_name["live.flow"].web_id())
+        server.set_now(server.now() + 40 * MINUTE)
+        answers.append(rows(retrieve(client, marker)))
+    assert answers[0] == answers[1]
+    first_add = next(i for i, r in enumerate(answers[0]) if r[0] == "Add")
+    changed_times = [pitime.parse_time(ts, now=0) for _, ts, _ in answers[0][:first_add]]
+    assert changed_times == sorted(changed_times)
+    assert {a for a, _, _ in answers[0]} == {"Add", "Update", "Remove"}
