@@ -5,9 +5,10 @@
     python -m chaos.run --seed 7 --speed 300
 
 The simulator's clock starts at --start and runs --speed times faster than real time, so late values arrive,
-edits and deletions happen and the archive grows while the connector runs. Kills are chosen by --seed: some
-after a random delay from outside, some at a named point inside the connector (PI_CONNECTOR_CRASH_AT: between a
-Delta commit and its checkpoint, in the middle of a commit, between pages) when the connector offers them.
+edits and deletions happen and the archive grows while the connector runs. Kills are chosen by --seed: three in
+four at a named point inside the connector, each point in turn (connector/crashpoints.py, PI_CONNECTOR_CRASH_AT:
+between a Delta commit and its checkpoint, in the middle of a Delta write, between pages), one in four after a
+random delay from outside.
 At the end the simulator is restarted with its clock pinned at the time the soak stopped and its faults off, the
 connector runs once more, and every value of recorded_values is compared with the archive as of that time.
 Exit 0 only when nothing is lost, duplicated or stale.
@@ -15,6 +16,7 @@ Exit 0 only when nothing is lost, duplicated or stale.
 from __future__ import annotations
 
 import argparse
+import collections
 import dataclasses
 import json
 import os
@@ -42,7 +44,12 @@ NS_PER_TICK = 100
 class Soak:
     runs: int = 0
     killed_outside: int = 0
-    killed_inside: int = 0
+    inside: collections.Counter = dataclasses.field(default_factory=collections.Counter)  # point -> kills
+    armed: collections.Counter = dataclasses.field(default_factory=collections.Counter)  # point -> runs armed
+
+    @property
+    def killed_inside(self) -> int:
+        return sum(self.inside.values())
     failed: int = 0
     succeeded: int = 0
     faults: dict[str, tuple[int, int]] = dataclasses.field(default_factory=dict)
@@ -107,7 +114,9 @@ def connector_config(work: Path, url: str, start: str) -> Path:
 def run_soak(args, rng: random.Random, work: Path) -> tuple[Soak, str]:
     """The runs against the live simulator; returns what happened and the simulated time it stopped at."""
     soak = Soak()
-    kills = set(rng.sample(range(args.runs - 1), args.kills))  # the last soak run is never killed
+    kills = sorted(rng.sample(range(args.runs - 1), args.kills))  # the last soak run is never killed
+    # three kills in four at a point inside (each point in turn, its hit count seeded), one from outside
+    plan = {index: (CRASH_POINTS[k % len(CRASH_POINTS)] if k % 4 != 3 else None) for k, index in enumerate(kills)}
     env = {"PISIM_CLOCK_START": args.start, "PISIM_CLOCK_SPEED": str(args.speed)}
     with simulator(args.scenario, env) as sim:
         config = connector_config(work, sim.url, args.start)
@@ -115,16 +124,18 @@ def run_soak(args, rng: random.Random, work: Path) -> tuple[Soak, str]:
             soak.runs += 1
             crash_at = None
             delay = None
-            if index in kills:
-                if rng.random() < 0.5:
-                    crash_at = f"{rng.choice(CRASH_POINTS)}:{rng.randint(1, 4)}"
+            if index in plan:
+                point = plan[index]
+                if point is not None:
+                    crash_at = f"{point}:{rng.randint(1, 4)}"
+                    soak.armed[point] += 1
                 else:
                     delay = rng.uniform(0.3, 4.0)
             outcome = run_connector(config, work, crash_at=crash_at, kill_after=delay)
             if outcome == "killed-outside":
                 soak.killed_outside += 1
-            elif outcome == "killed-inside":
-                soak.killed_inside += 1
+            elif outcome == "killed-inside" and crash_at:
+                soak.inside[crash_at.partition(":")[0]] += 1
             elif outcome == "ok":
                 soak.succeeded += 1
             else:
@@ -213,6 +224,8 @@ def report(soak: Soak, result, args) -> None:
     print(f"  runs {soak.runs}: {soak.succeeded} succeeded, {soak.killed_outside + soak.killed_inside} killed "
           f"with SIGKILL ({soak.killed_outside} from outside, {soak.killed_inside} at a point inside), "
           f"{soak.failed} failed")
+    points = ", ".join(f"{point} {soak.inside[point]}/{soak.armed[point]}" for point in CRASH_POINTS)
+    print(f"  kills inside by point (killed/armed; an armed run that ends first is not killed): {points}")
     fired = ", ".join(f"{name} {count}/{seen}" for name, (count, seen) in sorted(soak.faults.items())) or "none"
     print(f"  faults fired (of requests matched): {fired}; "
           f"{sum(count for count, _ in soak.faults.values())} in all")

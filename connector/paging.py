@@ -15,6 +15,7 @@ from dataclasses import field
 
 import msgspec
 
+from . import crashpoints
 from .errors import IntegrityError
 from .errors import PIRequestError
 from .errors import stream_error
@@ -101,6 +102,7 @@ class RecordedReader:
             if error is None:
                 self._take(read, items, _Cursor(start_text, start_ns, 0, max_count), end_ns, pending)
         while pending:
+            crashpoints.reach("between-pages")
             batch = dict(list(pending.items())[: max(1, self.limit // max(c.max_count for c in pending.values()))])
             for web_id in batch:
                 del pending[web_id]

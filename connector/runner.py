@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 from dataclasses import field
 
+from . import crashpoints
 from .client import PIClient
 from .config import ConnectorConfig
 from .context import Progress
@@ -53,6 +54,7 @@ def extract(config: ConnectorConfig, *, progress: Progress | None = None, client
     `processes_allowed`: big recorded reads may use worker processes (pass it only from code that
     runs under an `if __name__ == "__main__":` guard, as the CLI does; `recorded.workers` overrides)."""
     started = time.perf_counter()
+    crashpoints.arm()
     own_client = client is None
     client = client or PIClient.from_config(config)
     sink = sink or DeltaSink(config.destination.uri, dict(config.destination.storage_options))

@@ -15,6 +15,7 @@ from deltalake import DeltaTable
 from deltalake import QueryBuilder
 from deltalake import write_deltalake
 
+from . import crashpoints
 from .deltaread import arrow_filesystem
 from .deltaread import dataset as arrow_dataset
 from .errors import ConnectorError
@@ -169,7 +170,7 @@ class DeltaSink:
         if isinstance(source, pa.Table) and source.num_rows == 0:
             return delta.version()
         try:
-            with self._errors(table, "append to"):
+            with self._commit(table, "append to"):
                 write_deltalake(
                     delta,
                     source,
@@ -233,11 +234,11 @@ class DeltaSink:
         if source.num_rows == 0:
             return delta.version()
         if self._is_empty(delta):  # nothing to match: a plain write, without a join engine's memory
-            with self._errors(table, "write to empty"):
+            with self._commit(table, "write to empty"):
                 write_deltalake(delta, source, mode="append", partition_by=list(table.partition_by) or None,
                                 commit_properties=commit_properties(metadata))
                 return delta.version()
-        with self._errors(table, "merge into"):
+        with self._commit(table, "merge into"):
             merger = _merger(table, delta, source, metadata)
             if not insert_only:
                 if update:
@@ -259,7 +260,7 @@ class DeltaSink:
         ])
         doomed_row = f"{SOURCE}.`{DELETE_MARKER}`"
         kept_row = f"NOT {doomed_row}"
-        with self._errors(table, "merge into"):
+        with self._commit(table, "merge into"):
             merger = _merger(table, delta, marked, metadata).when_matched_delete(predicate=doomed_row)
             if not insert_only:
                 merger = merger.when_matched_update(_assignments(table, update), predicate=kept_row)
@@ -277,7 +278,7 @@ class DeltaSink:
         table.validate(source)
         reject_duplicate_keys(table, source)
         delta = self._prepare(table)
-        with self._errors(table, "overwrite"):
+        with self._commit(table, "overwrite"):
             write_deltalake(
                 delta,
                 source,
@@ -298,7 +299,7 @@ class DeltaSink:
         if not self.exists(table):
             return -1
         delta = self._prepare(table)
-        with self._errors(table, "delete from"):
+        with self._commit(table, "delete from"):
             delta.delete(predicate, commit_properties=commit_properties(metadata))
             return delta.version()
 
@@ -394,6 +395,12 @@ class DeltaSink:
     def _open(self, table: type[Table]) -> DeltaTable:
         with self._errors(table, "open"):
             return DeltaTable(self.uri(table), storage_options=self.storage_options)
+
+    @contextlib.contextmanager
+    def _commit(self, table: type[Table], operation: str) -> Iterator[None]:
+        """Around a write that commits: its errors as for `_errors`, and the crash points of one."""
+        with self._errors(table, operation), crashpoints.writing(self.uri(table)):
+            yield
 
     @contextlib.contextmanager
     def _errors(self, table: type[Table], operation: str) -> Iterator[None]:
