@@ -2,7 +2,10 @@
 
 Timestamps are parsed by Arrow's ISO 8601 parser straight to nanoseconds (all 7 PI digits kept);
 digital and system states become (digital_name, digital_code, is_system) with a NULL numeric value;
-string values go to string_value. Columns are built with list comprehensions and one Arrow call
+string values go to string_value, array values to string_value as their JSON text. A bad value keeps
+its row: an error object (`{"Errors": [...]}`) or a TimedValue's own `Errors` go to `errors`, with its
+Good flag. A page of plain numbers takes the fast path (one Arrow call); only odd values are looked at
+one by one. Columns are built with list comprehensions and one Arrow call
 each: no per-row dicts.
 """
 from __future__ import annotations
@@ -11,9 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .wire import PropertyError
 from .wire import StateValue
 from .wire import TimedValue
 
@@ -71,6 +76,7 @@ class ValueColumns:
     substituted: pa.Array
     annotated: pa.Array
     units: pa.Array
+    errors: pa.Array
 
 
 def repeated(values: Sequence[str], counts: Sequence[int]) -> pa.Array:
@@ -87,16 +93,17 @@ def value_columns(items: Sequence[TimedValue], units: str | pa.Array) -> ValueCo
     values = [item.Value for item in items]  # comprehensions: faster than map(attrgetter) on structs
     n = len(values)
     states: list[int] = []
-    strings: list[int] = []
+    texts: dict[int, str] = {}
+    problems: dict[int, list[str]] = {}
     try:  # the common case: every value a number (or null), converted in one Arrow call
         numbers = pa.array(values, type=pa.float64())
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
-        numbers, states, strings = _mixed_numbers(values)
+        numbers, states, texts, problems = _mixed_numbers(values)
     string_value = pa.nulls(n, pa.string())
-    if strings:
-        column = [None] * n
-        for i in strings:
-            column[i] = values[i]
+    if texts:
+        column: list[str | None] = [None] * n
+        for i, text in texts.items():
+            column[i] = text
         string_value = pa.array(column, type=pa.string())
     digital_name = pa.nulls(n, pa.string())
     digital_code = pa.nulls(n, pa.int32())
@@ -111,6 +118,14 @@ def value_columns(items: Sequence[TimedValue], units: str | pa.Array) -> ValueCo
             system[i] = state.IsSystem
         digital_name = pa.array(names, type=pa.string())
         digital_code = pa.array(codes, type=pa.int32())
+    for i in [i for i, item in enumerate(items) if item.Errors]:  # PI's per-value PropertyErrors
+        problems.setdefault(i, []).extend(_property_errors(items[i].Errors or []))
+    errors = pa.nulls(n, pa.string())
+    if problems:
+        messages: list[str | None] = [None] * n
+        for i, found in problems.items():
+            messages[i] = "; ".join(found)
+        errors = pa.array(messages, type=pa.string())
     good = pa.array([item.Good for item in items], type=pa.bool_())
     if n and (items[0].UnitsAbbreviation is not None or items[-1].UnitsAbbreviation is not None):
         item_units = [item.UnitsAbbreviation for item in items]
@@ -125,24 +140,42 @@ def value_columns(items: Sequence[TimedValue], units: str | pa.Array) -> ValueCo
         questionable=pa.array([item.Questionable for item in items], type=pa.bool_()),
         substituted=pa.array([item.Substituted for item in items], type=pa.bool_()),
         annotated=pa.array([item.Annotated for item in items], type=pa.bool_()),
-        units=units_column)
+        units=units_column, errors=errors)
 
 
-def _mixed_numbers(values: list) -> tuple[pa.Array, list[int], list[int]]:
-    """The numeric column of values that are not all numbers, and the positions of the digital
-    states and of the strings (NULL in the numeric column)."""
-    states = [i for i, v in enumerate(values) if v.__class__ is StateValue]
-    strings = [i for i, v in enumerate(values) if v.__class__ is str]
+def _mixed_numbers(values: list) -> tuple[pa.Array, list[int], dict[int, str], dict[int, list[str]]]:
+    """The numeric column of values that are not all numbers (NULL where a value is not one); the
+    positions of the digital states; the texts of strings and of arrays (as JSON); the messages of
+    error objects."""
+    objects = [i for i, v in enumerate(values) if v.__class__ is StateValue]
+    states = [i for i in objects if values[i].Name is not None]
+    problems = {i: _messages(values[i].Errors) for i in objects if values[i].Name is None}
+    texts = {i: v for i, v in enumerate(values) if v.__class__ is str}
+    texts.update((i, orjson.dumps(v).decode()) for i, v in enumerate(values) if v.__class__ is list)
     numeric = list(values)
-    for i in states:
+    for i in objects:
         numeric[i] = None
-    for i in strings:
+    for i in texts:
         numeric[i] = None
     try:
         numbers = pa.array(numeric, type=pa.float64())
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):  # booleans, huge ints...: one by one
         numbers = pa.array([float(v) if isinstance(v, (int, float)) else None for v in numeric], type=pa.float64())
-    return numbers, states, strings
+    return numbers, states, texts, problems
+
+
+def _messages(found: list | None) -> list[str]:
+    """An error object's `Errors` as texts (PI sends strings; anything else is kept as its JSON)."""
+    return [m if isinstance(m, str) else orjson.dumps(m).decode() for m in found or []] or ["error (no message)"]
+
+
+def _property_errors(found: Sequence[PropertyError]) -> list[str]:
+    """A TimedValue's `Errors` (PropertyError: FieldName, Message[]) as `Field: message` texts."""
+    out = []
+    for error in found:
+        text = " ".join(_messages(error.Message)) if error.Message else "error (no message)"
+        out.append(f"{error.FieldName}: {text}" if error.FieldName else text)
+    return out
 
 
 def value_rows(streams: Sequence[tuple[StreamInfo, Sequence[TimedValue]]], schema: pa.Schema, *,
@@ -167,7 +200,7 @@ def value_rows(streams: Sequence[tuple[StreamInfo, Sequence[TimedValue]]], schem
         "timestamp_ns": ns, "value": cols.value, "string_value": cols.string_value,
         "digital_name": cols.digital_name, "digital_code": cols.digital_code, "is_system": cols.is_system,
         "good": cols.good, "questionable": cols.questionable, "substituted": cols.substituted,
-        "annotated": cols.annotated, "units": cols.units, "date": timestamp.cast(pa.date32()),
+        "annotated": cols.annotated, "units": cols.units, "errors": cols.errors, "date": timestamp.cast(pa.date32()),
         "ingested_at": pa.array(np.full(n, ingested_at_us, dtype=np.int64)).cast(TS_US),
         "run_id": constant(run_id, n),
     }

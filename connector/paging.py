@@ -23,7 +23,7 @@ from .wire import STREAM_SET
 from .wire import TIMED_VALUES
 from .wire import TimedValue
 
-VALUE_FIELDS = ("Timestamp", "Value", "Good", "Questionable", "Substituted", "Annotated")
+VALUE_FIELDS = ("Timestamp", "Value", "Good", "Questionable", "Substituted", "Annotated", "Errors")
 SET_FIELDS = ";".join(["Items.WebId", "Items.UnitsAbbreviation", "Items.WebException"]
                       + [f"Items.Items.{f}" for f in VALUE_FIELDS])
 STREAM_FIELDS = ";".join(["UnitsAbbreviation"] + [f"Items.{f}" for f in VALUE_FIELDS])
@@ -222,7 +222,7 @@ TIMED_VALUES_TYPE = TIMED_VALUES.type
 
 def _event_key(item: TimedValue) -> tuple:
     """What must not change when a page seam re-reads an event: its value and flags."""
-    return item.Value, item.Good, item.Questionable, item.Substituted, item.Annotated
+    return item.Value, item.Good, item.Questionable, item.Substituted, item.Annotated, item.Errors
 
 
 def _quote(value) -> str:

@@ -10,6 +10,7 @@ import typing as t
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import deltalake
 from deltalake import CommitProperties
 from deltalake import DeltaTable
 from deltalake import QueryBuilder
@@ -124,6 +125,13 @@ class DeltaSink:
         with self._errors(table, "read the schema of"):
             existing = pa.schema(delta.schema().to_arrow())
             partitions = tuple(delta.metadata().partition_columns)
+        added = _added_columns(table.schema, existing)
+        if added:  # a table written before the declaration grew: its new (nullable, last) columns are added
+            with self._errors(table, "add columns to"):
+                delta.alter.add_columns([deltalake.Field.from_arrow(f) for f in added])
+            log.info("added column(s) %s to Delta table %s", [f.name for f in added], table.name)
+            delta = self._open(table)
+            existing = pa.schema(delta.schema().to_arrow())
         problems = schema_differences(table.schema, existing)
         if partitions != tuple(table.partition_by):
             problems.append(f"partitioned by {list(partitions)}, expected {list(table.partition_by)}")
@@ -412,6 +420,15 @@ class DeltaSink:
         except Exception as exc:
             where = f"{operation} table {table.name!r} at {self.uri(table)}"
             raise SinkError(f"{where} failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _added_columns(declared: pa.Schema, existing: pa.Schema) -> list[pa.Field]:
+    """The declaration's trailing nullable columns that an older table lacks (nothing else missing)."""
+    names = existing.names
+    if len(names) >= len(declared) or declared.names[:len(names)] != names:
+        return []
+    extra = list(declared)[len(names):]
+    return extra if all(f.nullable for f in extra) else []
 
 
 def resolve(table: TableLike) -> type[Table]:

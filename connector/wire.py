@@ -6,20 +6,31 @@ type (number, string, digital-state object) is kept as it came: a digital or sys
 """
 from __future__ import annotations
 
+from typing import Any
 from typing import Union
 
 import msgspec
 
 
 class StateValue(msgspec.Struct, gc=False):
-    """A digital state: one of the point's own set (IsSystem false) or a SYSTEM state."""
+    """A JSON object as a value: a digital state (one of the point's own set, or a SYSTEM state when
+    IsSystem), or a bad value PI reports as `{"Errors": [...]}` (no Name)."""
 
-    Name: str
-    Value: int = 0
+    Name: str | None = None
+    Value: int | None = 0
     IsSystem: bool = False
+    Errors: list[Any] | None = None
 
 
-PIValue = Union[float, int, bool, str, StateValue, None]
+#: a value as PI sends it: a number, bool, string, state or error object, an array (array points), or null
+PIValue = Union[float, int, bool, str, StateValue, list, None]
+
+
+class PropertyError(msgspec.Struct, gc=False):
+    """One of a TimedValue's `Errors`: PI's PropertyError."""
+
+    FieldName: str | None = None
+    Message: list[Any] | None = None
 
 
 class TimedValue(msgspec.Struct, gc=False):
@@ -30,6 +41,7 @@ class TimedValue(msgspec.Struct, gc=False):
     Questionable: bool = False
     Substituted: bool = False
     Annotated: bool = False
+    Errors: list[PropertyError] | None = None
 
 
 class WebException(msgspec.Struct, gc=False):

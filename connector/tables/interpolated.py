@@ -7,6 +7,7 @@ from .base import AUDIT_COLUMNS
 from .base import Column
 from .base import Table
 from .recorded import DATE_COLUMN
+from .recorded import ERRORS_COLUMN
 from .recorded import IDENTITY_COLUMNS
 from .recorded import VALUE_COLUMNS
 
@@ -26,4 +27,5 @@ class InterpolatedValues(Table):
         Column("interval", pa.string(), "The interpolation interval as a PI interval (`1h`)."),
         DATE_COLUMN,
         *AUDIT_COLUMNS,
+        ERRORS_COLUMN,
     )

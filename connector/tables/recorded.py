@@ -26,6 +26,9 @@ VALUE_COLUMNS = (
     Column("annotated", pa.bool_(), "PI's Annotated flag."),
     Column("units", pa.string(), "Units of measure of the value."),
 )
+#: added after the first release, so last (a table written before gets it added, null, by `DeltaSink.ensure`)
+ERRORS_COLUMN = Column("errors", pa.string(), "PI's errors for a bad value (its `Errors`, or an error object as "
+                                              "its value), `; `-joined; null for a good value.")
 DATE_COLUMN = Column("date", pa.date32(), "UTC date of `timestamp` (the partition).")
 
 
@@ -48,4 +51,5 @@ class RecordedValues(Table):
         *VALUE_COLUMNS,
         DATE_COLUMN,
         *AUDIT_COLUMNS,
+        ERRORS_COLUMN,
     )

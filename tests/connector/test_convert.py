@@ -189,6 +189,40 @@ def test_integers_beyond_float_range_of_arrow_still_convert():
     assert columns.value.to_pylist() == [float(2**70)]
 
 
-def test_a_value_that_is_not_a_pi_value_is_refused_by_the_decoder():
+#: PI's forms of a bad or unusual value (piwebapi-facts §3.1-3.2) and the row each gives:
+#: (value, string_value, digital_name, digital_code, is_system, good, errors)
+BAD_FORMS = [
+    ({"Value": {"Name": "I/O Timeout", "Value": 246}, "Good": False},
+     (None, None, "I/O Timeout", 246, False, False, None)),
+    ({"Value": {"Name": "I/O Timeout", "Value": 246, "IsSystem": True}, "Good": False},
+     (None, None, "I/O Timeout", 246, True, False, None)),
+    ({"Value": {"Errors": ["Failed to read the value from the data source."]}, "Good": False},
+     (None, None, None, None, False, False, "Failed to read the value from the data source.")),
+    ({"Value": {"Errors": ["first", "second"]}, "Good": False},
+     (None, None, None, None, False, False, "first; second")),
+    ({"Value": 1.5, "Good": False, "Errors": [{"FieldName": "Value", "Message": ["Point is under maintenance."]}]},
+     (1.5, None, None, None, False, False, "Value: Point is under maintenance.")),
+    ({"Value": {"Errors": ["no data"]}, "Good": False, "Errors": [{"Message": ["late"]}]},
+     (None, None, None, None, False, False, "no data; late")),
+    ({"Value": [1.5, 2.5, 3], "Good": True}, (None, "[1.5,2.5,3]", None, None, False, True, None)),
+    ({"Value": [], "Good": True}, (None, "[]", None, None, False, True, None)),
+]
+
+
+@pytest.mark.parametrize("bad, expected", BAD_FORMS)
+def test_each_bad_value_form_keeps_its_row_among_good_ones(bad, expected):
+    out = rows([item("2026-11-24T20:00:00Z", 1.0), {"Timestamp": "2026-11-24T20:00:01Z", **bad},
+                item("2026-11-24T20:00:02Z", 3.0)])
+    got = [tuple(r[c] for c in ("value", "string_value", "digital_name", "digital_code", "is_system", "good",
+                                "errors")) for r in out]
+    assert got == [(1.0, None, None, None, False, True, None), expected, (3.0, None, None, None, False, True, None)]
+
+
+def test_a_page_of_only_good_numbers_has_no_errors():
+    out = rows([item("2026-11-24T20:00:00Z", 1.0), item("2026-11-24T20:00:01Z", 2)])
+    assert [r["errors"] for r in out] == [None, None]
+
+
+def test_a_value_that_is_no_json_pi_knows_is_still_refused_by_the_decoder():
     with pytest.raises(msgspec.ValidationError):
-        decode([item("2026-11-24T20:00:00Z", [1, 2])])
+        TIMED_VALUES.decode(b'{"Items": [{"Timestamp": 12, "Value": 1}]}')

@@ -1,6 +1,7 @@
 """Tests of connector.sink.DeltaSink on real Delta tables under tmp_path (whole tables compared)."""
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import numpy as np
@@ -308,3 +309,23 @@ def test_measure_append_and_merge(tmp_path):
     timed("merge insert_only 100,000 rows, 0 matches, between existing keys of all 10 dates",
           lambda: sink.merge(RecordedValues, between, insert_only=True))
     assert sink.count(RecordedValues) == 1_000_000 + 50_000 + 100_000 + 100_000
+
+
+def test_a_table_written_before_the_errors_column_gets_it_added_and_keeps_its_rows(tmp_path):
+    from deltalake import DeltaTable
+    from deltalake import write_deltalake
+
+    from connector.tables import RecordedValues
+
+    sink = DeltaSink(str(tmp_path))
+    old = pa.schema([f for f in RecordedValues.schema if f.name != "errors"])
+    row = {f.name: None for f in old}
+    row.update(web_id="W", tag="T", timestamp=dt.datetime(2026, 11, 24, tzinfo=dt.timezone.utc),
+               timestamp_ns=1_795_478_400_000_000_000, ordinal=0, value=1.5, date=dt.date(2026, 11, 24),
+               ingested_at=dt.datetime(2026, 11, 25, tzinfo=dt.timezone.utc), run_id="old")
+    DeltaTable.create(sink.uri(RecordedValues), old, partition_by=["date"])
+    write_deltalake(sink.uri(RecordedValues), pa.Table.from_pylist([row], schema=old), mode="append")
+    sink.ensure(RecordedValues)
+    back = sink.read(RecordedValues)
+    assert back.schema.names[-1] == "errors"
+    assert back.column("value").to_pylist() == [1.5] and back.column("errors").to_pylist() == [None]

@@ -58,7 +58,7 @@ def test_recorded_values_schema():
     assert schema.names == [
         "web_id", "tag", "timestamp", "timestamp_ns", "ordinal", "value", "string_value", "digital_name",
         "digital_code", "is_system", "good", "questionable", "substituted", "annotated", "units", "date",
-        "ingested_at", "run_id",
+        "ingested_at", "run_id", "errors",
     ]
     assert schema.field("timestamp_ns").type == pa.int64()
     assert schema.field("ordinal").type == pa.int32()
