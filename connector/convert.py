@@ -5,8 +5,7 @@ digital and system states become (digital_name, digital_code, is_system) with a 
 string values go to string_value, array values to string_value as their JSON text. A bad value keeps
 its row: an error object (`{"Errors": [...]}`) or a TimedValue's own `Errors` go to `errors`, with its
 Good flag. A page of plain numbers takes the fast path (one Arrow call); only odd values are looked at
-one by one. Columns are built with list comprehensions and one Arrow call
-each: no per-row dicts.
+one by one. Columns are built with list comprehensions and one Arrow call each: no per-row dicts.
 """
 from __future__ import annotations
 
@@ -171,11 +170,8 @@ def _messages(found: list | None) -> list[str]:
 
 def _property_errors(found: Sequence[PropertyError]) -> list[str]:
     """A TimedValue's `Errors` (PropertyError: FieldName, Message[]) as `Field: message` texts."""
-    out = []
-    for error in found:
-        text = " ".join(_messages(error.Message)) if error.Message else "error (no message)"
-        out.append(f"{error.FieldName}: {text}" if error.FieldName else text)
-    return out
+    texts = [" ".join(_messages(error.Message)) for error in found]
+    return [f"{error.FieldName}: {text}" if error.FieldName else text for error, text in zip(found, texts)]
 
 
 def value_rows(streams: Sequence[tuple[StreamInfo, Sequence[TimedValue]]], schema: pa.Schema, *,

@@ -18,6 +18,7 @@ import contextlib
 import os
 import signal
 import threading
+import time
 import typing as t
 from collections import Counter
 from pathlib import Path
@@ -108,5 +109,5 @@ class _Watcher(threading.Thread):
 
     def run(self) -> None:
         while not (self._files() - self.before):
-            threading.Event().wait(0.0005)
+            time.sleep(0.0005)
         _kill()

@@ -10,9 +10,9 @@ import typing as t
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import deltalake
 from deltalake import CommitProperties
 from deltalake import DeltaTable
+from deltalake import Field
 from deltalake import QueryBuilder
 from deltalake import write_deltalake
 
@@ -128,7 +128,7 @@ class DeltaSink:
         added = _added_columns(table.schema, existing)
         if added:  # a table written before the declaration grew: its new (nullable, last) columns are added
             with self._errors(table, "add columns to"):
-                delta.alter.add_columns([deltalake.Field.from_arrow(f) for f in added])
+                delta.alter.add_columns([Field.from_arrow(f) for f in added])
             log.info("added column(s) %s to Delta table %s", [f.name for f in added], table.name)
             delta = self._open(table)
             existing = pa.schema(delta.schema().to_arrow())

@@ -13,6 +13,7 @@ from simulator.mock.admin import AdminClient
 from tests.connector.stubbing import stream_failure
 from tests.connector.stubbing import stub_answers
 from tests.connector.stubbing import web_id_of
+from tests.connector.test_convert import BAD_FORMS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skip(
     reason="the per-value decoding is done and unit-tested (test_convert BAD_FORMS); this e2e test still hangs "
@@ -22,19 +23,8 @@ START, END = "2026-11-24T09:30:00Z", "2026-11-24T13:00:00Z"
 COLUMNS = ["tag", "timestamp_ns", "ordinal", "value", "string_value", "digital_name", "digital_code", "is_system",
            "good", "questionable", "substituted", "annotated", "units", "errors"]
 
-#: PI's forms of a bad or unusual value (piwebapi-facts §3.1-3.2), and the row each must give:
-#: (value, string_value, digital_name, digital_code, is_system, good, errors)
-BAD = [
-    ({"Value": {"Name": "I/O Timeout", "Value": 246}, "Good": False},
-     (None, None, "I/O Timeout", 246, False, False, None)),
-    ({"Value": {"Name": "I/O Timeout", "Value": 246, "IsSystem": True}, "Good": False},
-     (None, None, "I/O Timeout", 246, True, False, None)),
-    ({"Value": {"Errors": ["Failed to read the value from the data source."]}, "Good": False},
-     (None, None, None, None, False, False, "Failed to read the value from the data source.")),
-    ({"Value": 1.5, "Good": False, "Errors": [{"FieldName": "Value", "Message": ["Point is under maintenance."]}]},
-     (1.5, None, None, None, False, False, "Value: Point is under maintenance.")),
-    ({"Value": [1.5, 2.5, 3], "Good": True}, (None, "[1.5,2.5,3]", None, None, False, True, None)),
-]
+#: PI's forms of a bad or unusual value and the row each must give (shared with the unit tests)
+BAD = BAD_FORMS
 
 
 def config(url, lake, tags=("TINY.*",)):

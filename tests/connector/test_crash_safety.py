@@ -23,6 +23,7 @@ from tests.connector.test_e2e import END
 from tests.connector.test_e2e import START
 from tests.connector.test_e2e import config
 from tests.connector.test_e2e import ns
+from tests.connector.test_e2e import write_cli_config
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,14 +37,7 @@ def truth():
 
 def run_killed(url: str, lake: Path, crash_at: str) -> subprocess.CompletedProcess:
     path = lake.parent / "config.yaml"
-    path.write_text(f"""
-source: {{url: "{url}/piwebapi", concurrency: 1}}
-destination: {{uri: "{lake}"}}
-tags: [{{name_filter: "TINY.*"}}]
-recorded: {{start: "{START}", end: "{END}", max_count: 200, flush_rows: 3000}}
-af: {{enabled: false}}
-event_frames: {{enabled: false}}
-""")
+    write_cli_config(path, url, lake, flush_rows=3000)
     env = {**os.environ, crashpoints.ENV: crash_at}
     env.pop(crashpoints.MAIN_PID_ENV, None)
     return subprocess.run([sys.executable, "-m", "connector.cli", "run", str(path), "--no-progress"], cwd=ROOT,

@@ -54,6 +54,18 @@ def config(url: str, lake, **recorded) -> ConnectorConfig:
     })
 
 
+def write_cli_config(path, url: str, lake, *, flush_rows: int) -> None:
+    """A config file for `pi-connector run` in a subprocess: one reader, small pages, many Delta commits."""
+    path.write_text(f"""
+source: {{url: "{url}/piwebapi", concurrency: 1}}
+destination: {{uri: "{lake}"}}
+tags: [{{name_filter: "TINY.*"}}]
+recorded: {{start: "{START}", end: "{END}", max_count: 200, flush_rows: {flush_rows}}}
+af: {{enabled: false}}
+event_frames: {{enabled: false}}
+""")
+
+
 @pytest.mark.parametrize("method", ["streamsets", "batch"])
 def test_recorded_values_equal_the_archive_through_small_pages(sim_url, tmp_path, truth, method):
     report = extract(config(sim_url, tmp_path, max_count=97, method=method))
@@ -156,14 +168,7 @@ def test_a_crash_between_data_and_checkpoint_leaves_no_duplicate(sim_url, tmp_pa
 def test_a_run_killed_midway_resumes_exactly(sim_url, tmp_path, truth):
     path = tmp_path / "config.yaml"
     lake = tmp_path / "lake"
-    path.write_text(f"""
-source: {{url: "{sim_url}/piwebapi", concurrency: 1}}
-destination: {{uri: "{lake}"}}
-tags: [{{name_filter: "TINY.*"}}]
-recorded: {{start: "{START}", end: "{END}", max_count: 200, flush_rows: 5000}}
-af: {{enabled: false}}
-event_frames: {{enabled: false}}
-""")
+    write_cli_config(path, sim_url, lake, flush_rows=5000)
     process = subprocess.Popen([sys.executable, "-m", "connector.cli", "run", str(path), "--no-progress"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     sink = DeltaSink(str(lake))
