@@ -332,9 +332,11 @@ class PIClient:
         """GET a path (or Link); the body parsed with orjson."""
         return self._request("GET", path, params=params, parse=self._parse)
 
-    def post_json(self, path: str, body: object) -> t.Any:
-        """POST `body` as JSON; the answer parsed with orjson (None for an empty body)."""
-        return self._request("POST", path, body=orjson.dumps(body), parse=self._parse)
+    def post_json(self, path: str, body: object = None, *, params: Mapping[str, object] | None = None) -> t.Any:
+        """POST `body` as JSON (no body when None; PI takes some POSTs' arguments in the query, `params`);
+        the answer parsed with orjson (None for an empty body)."""
+        return self._request("POST", path, params=params, body=None if body is None else orjson.dumps(body),
+                             parse=self._parse)
 
     @staticmethod
     def _parse(content: bytes) -> t.Any:

@@ -35,7 +35,7 @@ from ..tables import RecordedValues
 from ..wire import TimedValue
 from .recorded import MAX_URL_WEB_IDS
 from .recorded import RecordedJob
-from .reconcile import _held
+from .reconcile import held_rows
 from .reconcile import write_batch
 
 MARKERS_FILE = "_follow_markers.json"
@@ -108,8 +108,7 @@ class FollowJob:
         names = {p.web_id: p.name for p in points}
         client = self.ctx.client
         for group in self._groups(list(names), list(names)):
-            # a POST with the WebIDs in the query, as PI takes them (client.post_json sends a body only)
-            body = client._request("POST", "streamsets/updates", params={"webId": group}, parse=client._parse)
+            body = client.post_json("streamsets/updates", params={"webId": group})  # PI takes the WebIDs in the query
             for web_id, item in zip(group, body.get("Items", [])):
                 if item.get("Status") == "Failed":
                     raise ConnectorError(f"tag {names[web_id]}: Stream Updates registration failed: "
@@ -156,7 +155,7 @@ class FollowJob:
                  for web_id, rows in new.items()}
         if spans:
             held: dict[str, list[dict]] = defaultdict(list)
-            for row in _held(self.ctx.sink, self.table, spans).sort_by("ordinal").to_pylist():  # one read
+            for row in held_rows(self.ctx.sink, self.table, spans).sort_by("ordinal").to_pylist():  # one read
                 held[row["web_id"]].append(row)
             cursors = self.ctx.checkpoints.load(self.table)
             moved = {}

@@ -41,7 +41,7 @@ def reconcile(sink, table, rows: pa.Table, reread: dict[str, tuple[int, int]]) -
     empty = table.schema.empty_table()
     if not reread:
         return Changes(rows, empty, empty)
-    held = _held(sink, table, reread)
+    held = held_rows(sink, table, reread)
     if held.num_rows == 0:
         return Changes(rows, empty, empty)
     keys = list(table.primary_keys)
@@ -91,7 +91,7 @@ def write_batch(ctx, table, older: pa.Table, spans: dict[str, tuple[int, int]], 
         ctx.checkpoints.commit(table, cursors, version, ctx.run_id)
 
 
-def _held(sink, table, reread: dict[str, tuple[int, int]]) -> pa.Table:
+def held_rows(sink, table, reread: dict[str, tuple[int, int]]) -> pa.Table:
     """The table's rows inside each tag's span (read pruned by date partition and statistics)."""
     at = pc.field(table.cursor_field)
     within = None
