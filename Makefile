@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 # demo, bench and cassettes pin the (otherwise moving) clock so every run is the same; simulate does not
 PINNED_NOW ?= 2026-11-25T00:00:00Z
 
-.PHONY: install simulate demo test fuzz bench chaos cassettes docs clean
+.PHONY: install browser simulate demo test fuzz bench chaos cassettes docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,15 @@ $(STAMP): setup.cfg pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# the console's browser test drives Debian's chromium (playwright's own browser download is not reachable here)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
+	  echo "installing Debian's chromium for the console's browser test"; \
+	  $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; } || \
+	  { echo "could not install chromium with apt-get: install it (or playwright's chromium) and rerun"; exit 2; }; }
 
 ## simulate: serve a scenario with gunicorn (SCENARIO=default|large|qa-...|path.yaml, HOST, PORT, WORKERS, THREADS);
 ##           the clock follows the wall clock (pin it with PISIM_NOW=..., speed it up with PISIM_CLOCK_SPEED=N)
@@ -36,7 +45,7 @@ demo: install
 
 ## test: flake8, then the whole suite (starts its own simulators on free loopback ports), with connector/'s
 ## branch coverage printed (and held at 90 %, settings in setup.cfg)
-test: install
+test: install browser
 	$(BIN)/python -m flake8 connector simulator picommon bench tests demo chaos
 	$(BIN)/python -m pytest -q --cov --cov-report=term $(PYTEST_ARGS)
 

@@ -164,14 +164,14 @@ class Journal:
         """Entries matching `pattern` exactly, oldest first (WireMock's findRequestsMatching)."""
         with self._lock:
             entries = list(self._entries)
-        return [e for e in entries if pattern.match(e.view()).is_exact]
+        return [e for e in entries if pattern.matches(e.view())]
 
     def count(self, pattern: RequestPattern) -> int:
         return len(self.find(pattern))
 
     def remove(self, pattern: RequestPattern) -> int:
         with self._lock:
-            kept = collections.deque((e for e in self._entries if not pattern.match(e.view()).is_exact),
+            kept = collections.deque((e for e in self._entries if not pattern.matches(e.view())),
                                      maxlen=self._entries.maxlen)
             gone = len(self._entries) - len(kept)
             self._entries = kept

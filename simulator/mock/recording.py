@@ -117,7 +117,7 @@ class RecordSpec:
                    timeout=float(timeout))
 
     def wants(self, view: RequestView) -> bool:
-        return self.filters is None or self.filters.match(view).is_exact
+        return self.filters is None or self.filters.matches(view)
 
 
 def _target(value: object) -> str:

@@ -282,7 +282,7 @@ class StubMappings:
                     continue
                 if stub.required_state is not None and self._states.get(stub.scenario) != stub.required_state:
                     continue
-                if not stub.request.match(view).is_exact:
+                if not stub.request.matches(view):
                     continue
                 stub.served += 1
                 if stub.new_state is not None:

@@ -15,9 +15,7 @@ from tests.connector.stubbing import stub_answers
 from tests.connector.stubbing import web_id_of
 from tests.connector.test_convert import BAD_FORMS
 
-pytestmark = [pytest.mark.e2e, pytest.mark.skip(
-    reason="the per-value decoding is done and unit-tested (test_convert BAD_FORMS); this e2e test still hangs "
-           "under pytest in stubbing.stub_answers' GET of /streamsets/recorded (not diagnosed yet)")]
+pytestmark = pytest.mark.e2e
 
 START, END = "2026-11-24T09:30:00Z", "2026-11-24T13:00:00Z"
 COLUMNS = ["tag", "timestamp_ns", "ordinal", "value", "string_value", "digital_name", "digital_code", "is_system",

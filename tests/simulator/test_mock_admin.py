@@ -93,6 +93,21 @@ def test_stub_runs_before_auth():
     assert client.get(RECORDED).json == {"Items": []}
 
 
+def test_serving_many_url_stubs_measures_no_distances(client, monkeypatch):
+    """A replayed recording holds hundreds of exact-URL stubs; picking one must not cost an edit
+    distance per stub (it did: 90 ms each for a 700-character URL, so 500 stubs took 45 s a request)."""
+    from simulator.mock.matching import distance
+
+    urls = [f"{RECORDED}?startTime=2026-11-24T{h:02d}%3A00%3A00Z&maxCount=97" for h in range(24)]
+    for i, url in enumerate(urls):
+        stub(client, request={"method": "GET", "url": url}, response={"status": 200, "jsonBody": {"n": i}})
+
+    def measured(*args):
+        raise AssertionError("serving measured a distance")
+    monkeypatch.setattr(distance.Levenshtein, "normalized_distance", measured)
+    assert [client.get(url).json["n"] for url in urls] == list(range(24))
+
+
 def test_priority_then_newest_wins(client):
     stub(client, response={"status": 200, "body": "old"})
     stub(client, response={"status": 200, "body": "new"})

@@ -55,6 +55,7 @@ def test_edit_distance_of_long_strings_stays_cheap():
 ])
 def test_value_patterns(spec, value, exact):
     assert (distance(spec, value) == 0.0) is exact
+    assert parse_value_pattern(spec, "test").matches(value) is exact
 
 
 def test_equal_to_gives_a_graded_distance():
@@ -131,26 +132,33 @@ def view(method="GET", path="/piwebapi/streams/F1DP/recorded", query="", headers
     return RequestView(method, path, query, tuple(headers), body)
 
 
+def exact(pattern, request):
+    """Whether `pattern` matches `request` exactly; serving's matches() and the distance agree."""
+    found = pattern.match(request).is_exact
+    assert pattern.matches(request) is found
+    return found
+
+
 def test_url_kinds():
     v = view(query="maxCount=10&startTime=*-1d")
-    assert RequestPattern.parse({"url": "/piwebapi/streams/F1DP/recorded?maxCount=10&startTime=*-1d"}).match(v).is_exact
-    assert not RequestPattern.parse({"url": "/piwebapi/streams/F1DP/recorded"}).match(v).is_exact
-    assert RequestPattern.parse({"urlPath": "/piwebapi/streams/F1DP/recorded"}).match(v).is_exact
-    assert RequestPattern.parse({"urlPathPattern": "/piwebapi/streams/[^/]+/recorded"}).match(v).is_exact
-    assert RequestPattern.parse({"urlPattern": ".*maxCount=10.*"}).match(v).is_exact
-    assert not RequestPattern.parse({"urlPathPattern": "/piwebapi/streams"}).match(v).is_exact
+    assert exact(RequestPattern.parse({"url": "/piwebapi/streams/F1DP/recorded?maxCount=10&startTime=*-1d"}), v)
+    assert not exact(RequestPattern.parse({"url": "/piwebapi/streams/F1DP/recorded"}), v)
+    assert exact(RequestPattern.parse({"urlPath": "/piwebapi/streams/F1DP/recorded"}), v)
+    assert exact(RequestPattern.parse({"urlPathPattern": "/piwebapi/streams/[^/]+/recorded"}), v)
+    assert exact(RequestPattern.parse({"urlPattern": ".*maxCount=10.*"}), v)
+    assert not exact(RequestPattern.parse({"urlPathPattern": "/piwebapi/streams"}), v)
     template = RequestPattern.parse({"urlPathTemplate": "/piwebapi/streams/{webId}/recorded",
                                      "pathParameters": {"webId": {"equalTo": "F1DP"}}})
-    assert template.match(v).is_exact
-    assert not template.match(view(path="/piwebapi/streams/OTHER/recorded")).is_exact
-    assert not template.match(view(path="/piwebapi/streams/F1DP/value")).is_exact
+    assert exact(template, v)
+    assert not exact(template, view(path="/piwebapi/streams/OTHER/recorded"))
+    assert not exact(template, view(path="/piwebapi/streams/F1DP/value"))
 
 
 def test_method_any_and_specific():
-    assert RequestPattern.parse({"method": "ANY"}).match(view(method="DELETE")).is_exact
-    assert RequestPattern.parse({"method": "*"}).match(view(method="DELETE")).is_exact
-    assert RequestPattern.parse({"method": "post"}).match(view(method="POST")).is_exact
-    assert not RequestPattern.parse({"method": "POST"}).match(view()).is_exact
+    assert exact(RequestPattern.parse({"method": "ANY"}), view(method="DELETE"))
+    assert exact(RequestPattern.parse({"method": "*"}), view(method="DELETE"))
+    assert exact(RequestPattern.parse({"method": "post"}), view(method="POST"))
+    assert not exact(RequestPattern.parse({"method": "POST"}), view())
 
 
 def test_query_headers_and_body():
@@ -162,12 +170,12 @@ def test_query_headers_and_body():
     })
     good = view("POST", "/piwebapi/batch", "MAXCOUNT=10", [("x-requested-with", "tests")],
                 b'{"A": {"Method": "GET"}}')
-    assert pattern.match(good).is_exact  # PI query names and header names are case-insensitive
-    assert not pattern.match(view("POST", "/piwebapi/batch", "maxCount=10&debug=1",
-                                  [("X-Requested-With", "t")], b'{"A": {"Method": "GET"}}')).is_exact
-    assert not pattern.match(view("POST", "/piwebapi/batch", "maxCount=10", [], b'{"A": {}}')).is_exact
+    assert exact(pattern, good)  # PI query names and header names are case-insensitive
+    assert not exact(pattern, view("POST", "/piwebapi/batch", "maxCount=10&debug=1",
+                                  [("X-Requested-With", "t")], b'{"A": {"Method": "GET"}}'))
+    assert not exact(pattern, view("POST", "/piwebapi/batch", "maxCount=10", [], b'{"A": {}}'))
     multi = RequestPattern.parse({"queryParameters": {"webId": {"equalTo": "B"}}})
-    assert multi.match(view(query="webId=A&webId=B")).is_exact
+    assert exact(multi, view(query="webId=A&webId=B"))
 
 
 def test_distance_ranks_near_misses():

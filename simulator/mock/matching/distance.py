@@ -1,11 +1,9 @@
 """simulator.mock.matching.distance: how far apart two strings or JSON documents are (0.0 to 1.0)."""
 from __future__ import annotations
 
-import os.path
 from dataclasses import dataclass
 
-#: Longest strings compared by edit distance; longer ones fall back to a prefix/suffix measure.
-_EDIT_LIMIT = 1_000_000
+from rapidfuzz.distance import Levenshtein
 
 
 @dataclass(frozen=True)
@@ -30,20 +28,7 @@ class MatchResult:
 
 def edit_distance(a: str, b: str) -> float:
     """Levenshtein distance of a and b divided by the longer length: 0.0 equal, 1.0 disjoint."""
-    if a == b:
-        return 0.0
-    longest = max(len(a), len(b))
-    if len(a) * len(b) > _EDIT_LIMIT:
-        prefix = len(os.path.commonprefix([a, b]))
-        suffix = len(os.path.commonprefix([a[prefix:][::-1], b[prefix:][::-1]]))
-        return 1.0 - (prefix + suffix) / longest
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1] / longest
+    return 0.0 if a == b else Levenshtein.normalized_distance(a, b)
 
 
 def _size(value: object) -> int:

@@ -87,6 +87,11 @@ class UrlPattern:
                 edit_distance(self.value, target), 1e-6)
         return edit_distance(self.value, target)
 
+    def matches(self, view: RequestView) -> bool:
+        if self.regex is None and self.kind != "urlPathTemplate":
+            return self.value == (view.url if self.kind == "url" else view.path)
+        return self.distance(view) == 0.0
+
     def variables(self, path: str) -> dict[str, str] | None:
         """For urlPathTemplate: the path variables of `path`, or None if it does not fit."""
         template, actual = self.value.strip("/").split("/"), path.strip("/").split("/")
@@ -143,6 +148,25 @@ class RequestPattern:
                    body=tuple(parse_value_pattern(b, f"{where}.bodyPatterns[{i}]")
                               for i, b in enumerate(bodies)))
 
+    def matches(self, view: RequestView) -> bool:
+        """Whether `view` matches exactly: what serving asks of every stub, so it stops at the first
+        part that differs and measures no distances (match() does, for near-miss reports)."""
+        if self.method not in ("ANY", "*") and self.method != view.method.upper():
+            return False
+        if self.url is not None and not self.url.matches(view):
+            return False
+        for name, pattern in self.query:
+            if not _any(pattern, view.query_values(name)):
+                return False
+        for name, pattern in self.headers:
+            if not _any(pattern, view.header_values(name)):
+                return False
+        if self.path_parameters:
+            found = (self.url.variables(view.path) if self.url else None) or {}
+            if not all(pattern.matches(found.get(name)) for name, pattern in self.path_parameters):
+                return False
+        return not self.body or all(pattern.matches(view.text()) for pattern in self.body)
+
     def match(self, view: RequestView) -> MatchResult:
         parts: list[tuple[str, float, float]] = []
         method_ok = self.method in ("ANY", "*") or self.method == view.method.upper()
@@ -167,6 +191,10 @@ class RequestPattern:
         if distance == 0.0 and any(d > 0 for _, d, _ in parts):
             distance = 1e-6
         return MatchResult(distance, tuple((name, d) for name, d, _ in parts))
+
+
+def _any(pattern: ValuePattern, values: list[str]) -> bool:
+    return pattern.matches(None) if not values else any(pattern.matches(v) for v in values)
 
 
 def _best(pattern: ValuePattern, values: list[str]) -> float:

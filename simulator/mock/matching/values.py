@@ -27,6 +27,10 @@ class ValuePattern:
     def distance(self, value: str | None) -> float:
         raise NotImplementedError
 
+    def matches(self, value: str | None) -> bool:
+        """Whether `value` matches exactly (what serving asks; cheaper than a distance for some)."""
+        return self.distance(value) == 0.0
+
 
 @dataclass
 class _Text(ValuePattern):
@@ -45,6 +49,11 @@ class _Text(ValuePattern):
         if self.operator == "contains":
             return 0.0 if expected in value else 1.0
         return 1.0 if expected in value else 0.0  # doesNotContain
+
+    def matches(self, value: str | None) -> bool:
+        if self.operator != "equalTo" or value is None:
+            return self.distance(value) == 0.0
+        return (value.lower() == self.expected.lower()) if self.case_insensitive else value == self.expected
 
 
 @dataclass
