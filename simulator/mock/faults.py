@@ -6,6 +6,7 @@ the process: under gunicorn with several workers each worker counts on its own (
 """
 from __future__ import annotations
 
+import dataclasses
 import errno
 import math
 import re
@@ -20,13 +21,12 @@ from dataclasses import fields
 from ..errors import InjectedFault
 from ..errors import InvalidParameterError
 from ..scenario.model import Delay
+from ..scenario.model import SOCKET_FAULTS
 from ..scenario.model import Fault
 
 MASK64 = (1 << 64) - 1
 SCOPES = ("request", "batch", "any")
 DELAY_KINDS = ("fixed", "uniform", "lognormal")
-SOCKET_FAULTS = ("EMPTY_RESPONSE", "CONNECTION_RESET_BY_PEER", "MALFORMED_RESPONSE_CHUNK",
-                 "RANDOM_DATA_THEN_CLOSE")
 
 #: What PI Web API says for the statuses a fault usually answers.
 MESSAGES = {
@@ -198,10 +198,18 @@ def validate_fault(fault: Fault, where: str = "fault") -> Fault:
         raise InvalidParameterError(f"{where}.message: must be a string, got {fault.message!r}")
     if fault.delay is not None:
         validate_delay(fault.delay, f"{where}.delay")
-    if fault.status is None and fault.delay is None:
-        raise InvalidParameterError(f"{where}: needs a status, a delay or both")
+    if fault.status is None and fault.delay is None and fault.socket is None:
+        raise InvalidParameterError(f"{where}: needs a status, a delay or a socket fault")
     if fault.scope not in SCOPES:
         raise InvalidParameterError(f"{where}.scope: must be one of {', '.join(SCOPES)}, got {fault.scope!r}")
+    if fault.socket is not None:
+        if fault.socket not in SOCKET_FAULTS:
+            raise InvalidParameterError(f"{where}.socket: must be one of {', '.join(SOCKET_FAULTS)}, "
+                                        f"got {fault.socket!r}")
+        if fault.scope != "request":
+            raise InvalidParameterError(f"{where}.socket: breaks a connection, so scope must be request, "
+                                        f"got {fault.scope!r}")
+        return dataclasses.replace(fault, status=None, retry_after=None)
     return fault
 
 
@@ -216,6 +224,8 @@ def parse_fault(spec: object) -> Fault:
     if "name" not in spec:
         raise InvalidParameterError("fault.name: is required")
     values = dict(spec)
+    if values.get("socket") is not None and values.get("status") is not None:
+        raise InvalidParameterError(f"fault {spec['name']!r}: give a status or a socket fault, not both")
     if values.get("delay") is not None:
         values["delay"] = parse_delay(values["delay"], f"fault {spec['name']!r}.delay")
     return validate_fault(Fault(**values))
@@ -256,6 +266,7 @@ class Hit:
     n: int
     delay_ms: float
     error: InjectedFault | None
+    socket: str | None = None  # a socket fault to break the connection with, after the delay
 
 
 class Rule:
@@ -290,7 +301,7 @@ class Rule:
         if not fires:
             return None
         self.fired += 1
-        return Hit(fault.name, n, sample_delay(fault.delay, seed, fault.name, n), self.error())
+        return Hit(fault.name, n, sample_delay(fault.delay, seed, fault.name, n), self.error(), fault.socket)
 
     def error(self) -> InjectedFault | None:
         fault = self.fault
@@ -356,7 +367,7 @@ class FaultRules:
                 hit = rule.decide(self.seed)
                 if hit is not None:
                     hits.append(hit)
-                    if hit.error is not None:
+                    if hit.error is not None or hit.socket is not None:
                         break
         return hits
 

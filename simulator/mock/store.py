@@ -145,6 +145,12 @@ class Mock:
         if hits:
             state["fault"] = ",".join(hit.rule for hit in hits)
             faultlib.apply(hits)
+            broken = hits[-1]
+            if broken.socket is not None:
+                state["socket"] = broken.socket
+                junk = faultlib.garbage(self.seed, f"{broken.rule}:{broken.n}")
+                return Response(faultlib.SocketFault(broken.socket, environ, junk), status=200,
+                                direct_passthrough=True)
         if not len(self.stubs) and not self.recorder.recording:
             _sleep(self.fixed_delay_ms)
             return None  # the common case: nothing to match, leave the request to the PI routes
@@ -189,7 +195,7 @@ class Mock:
         data = None if streamed else response.get_data()
         stub = state.get("stub")
         fault = state.get("fault")
-        no_status = stub is not None and fault in _NO_STATUS
+        no_status = (stub is not None and fault in _NO_STATUS) or state.get("socket") in _NO_STATUS
         self.journal.append(LoggedRequest(
             method=request.method, path=request.path, query_string=environ.get("QUERY_STRING", ""),
             headers=redact(request.headers.items()), body=body[:cap], body_size=len(body),

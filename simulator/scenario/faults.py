@@ -7,6 +7,7 @@ from marshmallow import post_load
 from marshmallow import validates_schema
 
 from . import model
+from .model import SOCKET_FAULTS
 from .fields import REQUIRED
 from .fields import Base
 from .fields import Choice
@@ -81,9 +82,16 @@ class FaultSchema(Base):
     message = Str(allow_none=True)
     delay = DelayField(allow_none=True)
     scope = Choice(("request", "batch", "any"))
+    socket = Choice(SOCKET_FAULTS, allow_none=True)
 
     @validates_schema
     def check(self, data, **kwargs):
+        if data.get("socket") is not None:
+            if "status" in data or "retry_after" in data:
+                raise ValidationError("a socket fault breaks the connection: it takes no status or retry_after",
+                                      "socket")
+            if data.get("scope", "request") != "request":
+                raise ValidationError("a socket fault breaks a connection, so scope must be request", "scope")
         if ("rate" in data) == ("every" in data):
             raise ValidationError("give exactly one of rate (a share of requests) or every "
                                   "(every n-th request)",

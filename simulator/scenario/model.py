@@ -435,6 +435,11 @@ class Delay:
     cap: float | None = None
 
 
+#: WireMock's socket faults: how a response can break the connection instead of answering.
+SOCKET_FAULTS = ("EMPTY_RESPONSE", "CONNECTION_RESET_BY_PEER", "MALFORMED_RESPONSE_CHUNK",
+                 "RANDOM_DATA_THEN_CLOSE")
+
+
 @dataclass(frozen=True)
 class Fault:
     """A seeded fault rule. Matches method (or "*") and a path glob under the site root.
@@ -442,6 +447,8 @@ class Fault:
     Fires on a share `rate` of matching requests, or on every `every`-th one (1-based), at most
     `times` times (None = unbounded). Then answers `status` (with Retry-After when set) and/or
     waits `delay`; status None means only the delay applies and the request is served normally.
+    `socket` (one of WireMock's faults, e.g. CONNECTION_RESET_BY_PEER) breaks the connection
+    instead of answering; it takes no status and only top-level requests.
     scope: "request" (top-level HTTP requests), "batch" (sub-requests inside POST /batch) or "any".
     """
 
@@ -456,6 +463,7 @@ class Fault:
     message: str | None = None
     delay: Delay | None = None
     scope: str = "request"
+    socket: str | None = None
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,20 @@ ROOT = Path(__file__).resolve().parents[2]
 APP = '''
 from flask import Flask
 from simulator import errors, mock
+from simulator.mock.faults import parse_fault
 
 app = Flask("sockets")
 errors.register(app)
 m = mock.init_app(app, seed=1, faults=[])
+m.faults.add(parse_fault({"name": "reset-every-2nd", "path": "/flaky", "every": 2,
+                                      "socket": "CONNECTION_RESET_BY_PEER"}))
 for kind in ("EMPTY_RESPONSE", "CONNECTION_RESET_BY_PEER", "RANDOM_DATA_THEN_CLOSE", "MALFORMED_RESPONSE_CHUNK"):
     m.add_stub({"request": {"urlPath": "/f/" + kind}, "response": {"fault": kind}})
+
+
+@app.get("/flaky")
+def flaky():
+    return {"ok": True}
 
 
 @app.get("/ok")
@@ -86,3 +94,17 @@ def test_socket_faults_under_gunicorn(server):
     with pytest.raises(requests.ConnectionError, match="reset"):
         requests.get(f"http://127.0.0.1:{server}/f/CONNECTION_RESET_BY_PEER", timeout=5)
     assert requests.get(f"http://127.0.0.1:{server}/ok", timeout=5).json() == {"ok": True}  # the worker lives on
+
+
+@pytest.mark.e2e
+def test_a_fault_rule_can_reset_the_connection(server):
+    """A seeded rule (scenario `faults:` or the admin API) with `socket:` breaks every 2nd matching request."""
+    def outcome():
+        try:
+            return requests.get(f"http://127.0.0.1:{server}/flaky", timeout=5).json()
+        except requests.ConnectionError as exc:
+            return "reset" if "reset" in str(exc).lower() else str(exc)
+    assert [outcome() for _ in range(4)] == [{"ok": True}, "reset", {"ok": True}, "reset"]
+    rules = requests.get(f"http://127.0.0.1:{server}/__admin/faults", timeout=5).json()["faults"]
+    assert [(r["name"], r["socket"], r["status"], r["fired"]) for r in rules] == [
+        ("reset-every-2nd", "CONNECTION_RESET_BY_PEER", None, 2)]
