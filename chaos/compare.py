@@ -6,7 +6,7 @@ import dataclasses
 
 #: the columns compared; the key is the first three
 COLUMNS = ("tag", "timestamp_ns", "ordinal", "value", "string_value", "digital_name", "digital_code", "is_system",
-           "good", "questionable", "substituted", "annotated", "units")
+           "good", "questionable", "substituted", "annotated", "units", "errors")
 KEY = 3
 
 

@@ -142,6 +142,7 @@ def run_soak(args, rng: random.Random, work: Path) -> tuple[Soak, str]:
                 soak.failed += 1
             time.sleep(rng.uniform(0.0, 1.0))  # let the clock move on between runs
         soak.faults = fired_faults(sim.url)
+        post(sim.url + "/__admin/settings", {"faultsEnabled": False})  # the harness's own call must not fail
         stopped_at = server_time(sim.url)
     return soak, stopped_at
 
@@ -183,9 +184,8 @@ def server_time(url: str) -> str:
 
 def settle_and_compare(args, work: Path, stopped_at: str):
     """One clean run against the archive pinned where the soak stopped, then every value compared."""
-    sys.path.insert(0, str(ROOT / "tests" / "connector"))
-    from groundtruth import expected_rows
-    from groundtruth import table_rows
+    from tests.connector.groundtruth import expected_rows
+    from tests.connector.groundtruth import table_rows
 
     from connector.sink import DeltaSink
     from simulator.backend import Simulator
@@ -201,8 +201,8 @@ def settle_and_compare(args, work: Path, stopped_at: str):
             raise SystemExit(f"chaos: the settling run failed ({outcome}):\n{log}")
     truth_sim = Simulator(load_scenario(args.scenario), Settings(now=stopped_at))
     now_ns = truth_sim.now() * NS_PER_TICK
-    truth = expected_rows(truth_sim, parse_ns(first_time(args.start)), now_ns)
-    table = [row for row in table_rows(DeltaSink(str(work / "lake"))) if row[1] < now_ns]
+    truth = expected_rows(truth_sim, parse_ns(first_time(args.start)), now_ns, errors=True)
+    table = [row for row in table_rows(DeltaSink(str(work / "lake")), errors=True) if row[1] < now_ns]
     return compare(truth, table)
 
 

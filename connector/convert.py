@@ -88,7 +88,8 @@ def value_columns(items: Sequence[TimedValue], units: str | pa.Array) -> ValueCo
     """Split PI values by JSON type into the numeric, string and digital-state columns.
 
     `units` is the stream's units (a string) or one per row (an array): used where PI did not
-    send units per value; system states get none, as PI gives them."""
+    send units per value, except for what is no data (system states, and error values: not Good and
+    neither number nor text), which gets none, as PI gives them."""
     values = [item.Value for item in items]  # comprehensions: faster than map(attrgetter) on structs
     n = len(values)
     states: list[int] = []
@@ -126,13 +127,15 @@ def value_columns(items: Sequence[TimedValue], units: str | pa.Array) -> ValueCo
             messages[i] = "; ".join(found)
         errors = pa.array(messages, type=pa.string())
     good = pa.array([item.Good for item in items], type=pa.bool_())
+    default = constant(units, n) if isinstance(units, str) else units
+    if states or problems or numbers.null_count:  # PI gives no units to what is no data: system states and
+        error_value = pc.and_(pc.invert(good), pc.and_(numbers.is_null(), string_value.is_null()))  # errors
+        default = pc.if_else(pc.or_(pa.array(system), error_value), pa.scalar("", pa.string()), default)
     if n and (items[0].UnitsAbbreviation is not None or items[-1].UnitsAbbreviation is not None):
-        item_units = [item.UnitsAbbreviation for item in items]
-        fallback = [units] * n if isinstance(units, str) else units.to_pylist()
-        units_column = pa.array([u if u is not None else f for u, f in zip(item_units, fallback)], type=pa.string())
-    else:  # units not requested per value: PI gives system states no units, the rest the stream's
-        default = constant(units, n) if isinstance(units, str) else units
-        units_column = pc.if_else(pa.array(system), pa.scalar("", pa.string()), default) if states else default
+        item_units = pa.array([item.UnitsAbbreviation for item in items], type=pa.string())
+        units_column = pc.coalesce(item_units, default)  # units sent per value win
+    else:
+        units_column = default
     return ValueColumns(
         value=numbers, string_value=string_value, digital_name=digital_name, digital_code=digital_code,
         is_system=pa.array(system), good=good,

@@ -24,7 +24,7 @@ VALUE_COLUMNS = (
     Column("questionable", pa.bool_(), "PI's Questionable flag."),
     Column("substituted", pa.bool_(), "PI's Substituted flag."),
     Column("annotated", pa.bool_(), "PI's Annotated flag."),
-    Column("units", pa.string(), "Units of measure of the value."),
+    Column("units", pa.string(), "Units of measure of the value (empty for system states and error values)."),
 )
 #: added after the first release, so last (a table written before gets it added, null, by `DeltaSink.ensure`)
 ERRORS_COLUMN = Column("errors", pa.string(), "PI's errors for a bad value (its `Errors`, or an error object as "

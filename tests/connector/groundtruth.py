@@ -20,9 +20,13 @@ def simulator_for(scenario: str) -> Simulator:
     return Simulator(load_scenario(scenario), Settings())
 
 
-def expected_rows(sim: Simulator, start_ns: int, end_ns: int, names: list[str] | None = None) -> list[tuple]:
+def expected_rows(sim: Simulator, start_ns: int, end_ns: int, names: list[str] | None = None, *,
+                  errors: bool = False) -> list[tuple]:
     """(tag, timestamp_ns, ordinal, value, string_value, digital_name, digital_code, is_system, good,
-    questionable, substituted, annotated, units) for every event with start <= t < end, sorted."""
+    questionable, substituted, annotated, units[, errors]) for every event with start <= t < end, sorted.
+
+    PI's bad values map as the connector documents them: an error object's messages and a TimedValue's
+    own Errors go to `errors` ("; "-joined, "Field: message"), an array value to string_value as JSON."""
     now = sim.now()
     rows = []
     for server in sim.catalog.data_servers:
@@ -37,25 +41,40 @@ def expected_rows(sim: Simulator, start_ns: int, end_ns: int, names: list[str] |
                 item = orjson.loads(text)
                 ordinal = ordinal + 1 if ticks == last else 0
                 last = ticks
-                value = item["Value"]
-                state = value if isinstance(value, dict) else None
-                rows.append((
-                    entry.name, ticks * NS_PER_TICK, ordinal,
-                    float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None,
-                    value if isinstance(value, str) else None,
-                    state["Name"] if state else None, state["Value"] if state else None,
-                    bool(state["IsSystem"]) if state else False,
-                    item["Good"], item["Questionable"], item["Substituted"], item["Annotated"],
-                    item["UnitsAbbreviation"],
-                ))
+                row = (entry.name, ticks * NS_PER_TICK, ordinal, *_value_columns(item["Value"]),
+                       item["Good"], item["Questionable"], item["Substituted"], item["Annotated"],
+                       item["UnitsAbbreviation"])
+                rows.append((*row, _errors(item)) if errors else row)
     return sorted(rows)
 
 
-def table_rows(sink, names: list[str] | None = None) -> list[tuple]:
+def _value_columns(value: object) -> tuple:
+    """(value, string_value, digital_name, digital_code, is_system) of a TimedValue's Value."""
+    if isinstance(value, dict):
+        if "Errors" in value:
+            return None, None, None, None, False
+        return None, None, value["Name"], value["Value"], bool(value.get("IsSystem", False))
+    if isinstance(value, list):
+        return None, orjson.dumps(value).decode(), None, None, False
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value), None, None, None, False
+    return None, value, None, None, False
+
+
+def _errors(item: dict) -> str | None:
+    value = item["Value"]
+    messages = list(value["Errors"]) if isinstance(value, dict) and "Errors" in value else []
+    for error in item.get("Errors", ()):
+        text = "; ".join(error.get("Message", ()))
+        messages.append(f"{error['FieldName']}: {text}" if error.get("FieldName") else text)
+    return "; ".join(messages) or None
+
+
+def table_rows(sink, names: list[str] | None = None, *, errors: bool = False) -> list[tuple]:
     """The same tuple shape, read back from the connector's recorded_values table."""
     table = sink.read("recorded_values")
     columns = ["tag", "timestamp_ns", "ordinal", "value", "string_value", "digital_name", "digital_code",
-               "is_system", "good", "questionable", "substituted", "annotated", "units"]
+               "is_system", "good", "questionable", "substituted", "annotated", "units"] + (["errors"] * errors)
     data = [table.column(c).to_pylist() for c in columns]
     rows = [tuple(r) for r in zip(*data)]
     if names is not None:
