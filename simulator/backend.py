@@ -20,6 +20,7 @@ from .errors import InvalidParameterError
 from .scenario.model import Scenario
 from .settings import Settings
 from .streams import Stream
+from .streams import open_point_stream
 from .streams import open_stream
 
 
@@ -57,7 +58,7 @@ class Simulator:
         from this one (gunicorn --preload) share them instead of each building its own on first use."""
         for server in self.catalog.data_servers:
             for entry in server.points:
-                self._point_streams[entry.path] = open_stream(entry, self.catalog, self.archive, 0)
+                self._point_streams[entry.path] = open_point_stream(entry, self.catalog, self.archive)
 
     # -- clock -----------------------------------------------------------------------------------
 
@@ -102,7 +103,7 @@ class Simulator:
         if isinstance(source, PointEntry):  # a point's stream never changes: keep it
             stream = self._point_streams.get(source.path)
             if stream is None:
-                stream = self._point_streams[source.path] = open_stream(source, self.catalog, self.archive, 0)
+                stream = self._point_streams[source.path] = open_point_stream(source, self.catalog, self.archive)
             return stream
         stream = open_stream(source, self.catalog, self.archive, self.now())
         if stream is None:

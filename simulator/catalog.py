@@ -147,7 +147,8 @@ class TemplateEntry(Identified):
 
     def lineage(self) -> list[str]:
         """This template's name and its base templates' names (derived templates match a base)."""
-        names, entry = [], self
+        names: list[str] = []
+        entry: TemplateEntry | None = self
         while entry is not None:
             names.append(entry.name.lower())
             entry = entry.base
@@ -240,8 +241,8 @@ class Catalog:
         self._templates_by_id: dict[str, TemplateEntry] = {}
         self._by_path: dict[str, object] = {}
         self._resolved: dict[str, object] = {}
-        for server in scenario.asset_servers:
-            self._add_asset_server(server)
+        for asset_server in scenario.asset_servers:
+            self._add_asset_server(asset_server)
 
     # -- building --------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ import uuid
 from dataclasses import dataclass
 from dataclasses import field
 from typing import TYPE_CHECKING
+from typing import cast
 
 import numpy as np
 
@@ -154,11 +155,11 @@ class EventFrameIndex:
         return f"{self.database.path}\\EventFrames[{name}]"
 
     def _elements(self, paths) -> list[ElementEntry]:
-        out = []
+        out: list[ElementEntry] = []
         for rel in paths:
             found = self.catalog.by_path(f"{self.database.path}\\{rel.strip(chr(92))}")
             if found is not None:
-                out.append(found)
+                out.append(cast("ElementEntry", found))
         return out
 
     def _explicit(self, frame) -> EventFrameEntry:
@@ -272,7 +273,7 @@ class EventFrameIndex:
         view = EventFrameEntry(frame.database, frame.name, frame.template, frame.start,
                                None if is_open else frame.end, frame.elements, frame.id, frame.path,
                                frame.severity, frame.description, frame.categories)
-        view.attributes = frame.edited if edited else frame.attributes
+        view.attributes = frame.edited if edited and frame.edited is not None else frame.attributes
         return view
 
     def _recipe_value(self, recipe: AttributeRecipe | None, key: int, index: int, name: str,

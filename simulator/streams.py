@@ -57,7 +57,7 @@ class Stream:
 def open_stream(source, catalog: Catalog, archive: Archive, now: int) -> Stream | None:
     """The stream behind a point or attribute entry; None when the object has no values."""
     if isinstance(source, PointEntry):
-        return _point_stream(source, source, catalog, archive, source.point.engineering_units)
+        return open_point_stream(source, catalog, archive)
     if isinstance(source, AttributeEntry):
         owner = source.owner
         start = end = None
@@ -75,6 +75,11 @@ def open_stream(source, catalog: Catalog, archive: Archive, now: int) -> Stream 
         return Stream(source, None, fmt, static=source.value, static_time=source.static_time,
                       default_start=start, default_end=end)
     return None
+
+
+def open_point_stream(entry: PointEntry, catalog: Catalog, archive: Archive) -> Stream:
+    """A point's stream (a point always has values)."""
+    return _point_stream(entry, entry, catalog, archive, entry.point.engineering_units)
 
 
 def _point_stream(source, entry: PointEntry, catalog: Catalog, archive: Archive, units: str) -> Stream:

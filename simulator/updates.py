@@ -26,6 +26,7 @@ import orjson
 from flask import current_app
 
 from . import encoder
+from .archive import PointArchive
 from .archive.values import Values
 from .archive.writes import Change
 from .archive.writes import Event
@@ -112,16 +113,18 @@ def registry() -> Registry:
     return current_app.extensions[EXTENSION]
 
 
-def subscribable(stream: Stream) -> None:
-    """409 for a static attribute, as PI answers (its value never changes)."""
+def subscribable(stream: Stream) -> PointArchive:
+    """The archive whose updates `stream` reports; 409 for a static attribute, as PI answers (its value
+    never changes)."""
     if stream.archive is None:
         raise ConflictError(f"The attribute '{stream.source.name}' is static: it has no stream updates.")
+    return stream.archive
 
 
 def events(stream: Stream, writes: Writes, since: Marker, now: int, limit: int) -> tuple[list[dict], int]:
     """The DataPipeEvents of `stream` since `since`, at most `limit` new values; with the time the
     next marker starts at (now, or the last time fully reported when the limit cut the values)."""
-    archive = stream.archive
+    archive = subscribable(stream)
     end = min(now, archive.horizon(now))
     parts: list[Values] = []
     count = 0
@@ -146,7 +149,7 @@ def scenario_changes(stream: Stream, writes: Writes, since: Marker, now: int) ->
     marker's issue time and as of `now`, to the values the marker's chain reported already (those up
     to `since.ticks`). Only values within the changes' reach of `since.as_of` can change, which
     bounds the cost; a time a write touched is left to the writes (they shadow the archive there)."""
-    source = stream.archive.source
+    source = subscribable(stream).source
     if source.changes is None or now <= since.as_of:
         return []
     found = source.changed_between(since.as_of - source.changes.reach, since.ticks, since.as_of, now)

@@ -64,6 +64,15 @@ class EventSource:
         self.subsecond = spec.subsecond
         if keys is None:
             keys = hashing.derive([point_key(seed, point)], self.PURPOSES)[0].tolist()
+        self.k_keep: int
+        self.k_offset: int
+        self.k_dup: int
+        self.k_quality: int
+        self.k_sys: int
+        self.k_sys_pick: int
+        self.k_outage: int
+        self.k_outage_start: int
+        self.k_outage_length: int
         (self.k_keep, self.k_offset, self.k_dup, self.k_quality, self.k_sys, self.k_sys_pick, self.k_outage,
          self.k_outage_start, self.k_outage_length) = keys
         outages = point.outages

@@ -280,12 +280,13 @@ class StubMappings:
             for stub in self.all():
                 if stub.times is not None and stub.served >= stub.times:
                     continue
-                if stub.required_state is not None and self._states.get(stub.scenario) != stub.required_state:
+                if stub.required_state is not None and (stub.scenario is None or
+                                                        self._states.get(stub.scenario) != stub.required_state):
                     continue
                 if not stub.request.matches(view):
                     continue
                 stub.served += 1
-                if stub.new_state is not None:
+                if stub.new_state is not None and stub.scenario is not None:
                     self._states[stub.scenario] = stub.new_state
                 return stub
         return None

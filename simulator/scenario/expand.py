@@ -263,7 +263,7 @@ class _Expander:
         if isinstance(values, MarkedList):
             list_render = self.compile(values, mark, path, sched)
             if list_render is None:
-                return lambda scope: values  # type: ignore[return-value]
+                return lambda scope: values
             return list_render
         if isinstance(values, str):
             ref = self.compile_str(values, mark, path, sched)
