@@ -8,7 +8,7 @@ The simulator's clock starts at --start and runs --speed times faster than real 
 edits and deletions happen and the archive grows while the connector runs. Kills are chosen by --seed: three in
 four at a named point inside the connector, each point in turn (connector/crashpoints.py, PI_CONNECTOR_CRASH_AT:
 between a Delta commit and its checkpoint, in the middle of a Delta write, between pages), one in four after a
-random delay from outside.
+random delay from outside (a share of the last whole run's duration).
 At the end the simulator is restarted with its clock pinned at the time the soak stopped and its faults off, the
 connector runs once more, and every value of recorded_values is compared with the archive as of that time.
 Exit 0 only when nothing is lost, duplicated or stale.
@@ -104,7 +104,7 @@ def connector_config(work: Path, url: str, start: str) -> Path:
           retry: {{attempts: 8, backoff: 0.05, max_backoff: 1}}
         destination: {{uri: {work / "lake"}}}
         tags: [{{name_filter: "CHAOS.*"}}]
-        recorded: {{start: "{first_time(start)}", lookback: 30m, max_count: 200, flush_rows: 1000}}
+        recorded: {{start: "{first_time(start)}", lookback: 30m, max_count: 100, flush_rows: 1000}}
         af: {{enabled: false}}
         event_frames: {{enabled: false}}
     """).lstrip())
@@ -120,6 +120,7 @@ def run_soak(args, rng: random.Random, work: Path) -> tuple[Soak, str]:
     env = {"PISIM_CLOCK_START": args.start, "PISIM_CLOCK_SPEED": str(args.speed)}
     with simulator(args.scenario, env) as sim:
         config = connector_config(work, sim.url, args.start)
+        last_run = 2.0  # seconds a whole run took, measured on each one that was not killed
         for index in range(args.runs):
             soak.runs += 1
             crash_at = None
@@ -129,9 +130,12 @@ def run_soak(args, rng: random.Random, work: Path) -> tuple[Soak, str]:
                 if point is not None:
                     crash_at = f"{point}:{rng.randint(1, 4)}"
                     soak.armed[point] += 1
-                else:
-                    delay = rng.uniform(0.3, 4.0)
+                else:  # somewhere inside a run as long as the last full one (a fixed range mostly misses)
+                    delay = rng.uniform(0.1, 0.9) * last_run
+            began = time.monotonic()
             outcome = run_connector(config, work, crash_at=crash_at, kill_after=delay)
+            if outcome == "ok" and not crash_at:
+                last_run = time.monotonic() - began
             if outcome == "killed-outside":
                 soak.killed_outside += 1
             elif outcome == "killed-inside" and crash_at:
