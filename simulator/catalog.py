@@ -450,6 +450,3 @@ class Catalog:
                     if frame is not None:
                         return frame
         return None
-
-    def element_by_id(self, guid: str) -> ElementEntry | None:
-        return self._elements_by_id.get(guid.lower())

@@ -29,7 +29,6 @@ from .values import Values
 
 SUMMARY_TYPES = ("Total", "Average", "Minimum", "Maximum", "Range", "StdDev", "PopulationStdDev",
                  "Count", "PercentGood")
-ALL_TYPES = SUMMARY_TYPES
 NON_NUMERIC_TYPES = ("Count", "PercentGood")
 NO_DATA = 248
 CALC_FAILED = 249

@@ -296,11 +296,6 @@ class StubMappings:
         ranked = [(stub, stub.request.match(view)) for stub in self.all()]
         return sorted(ranked, key=lambda pair: pair[1].distance)[:limit]
 
-    def reset_counters(self) -> None:
-        with self._lock:
-            for stub in self._stubs.values():
-                stub.served = 0
-
     # ---- scenarios
     def _forget_scenarios(self) -> None:
         used = {s.scenario for s in self._stubs.values() if s.scenario is not None}
