@@ -211,7 +211,7 @@ class PIConnector(*BASES):  # type: ignore[misc]
         points = self._discover(options)
         return plan_spans(table.name, points, {p.web_id: (start_ns, end_ns) for p in points},
                           window_ns=options.window_ns, step_ns=self._step(table, options),
-                          values_per_step=options.values_per_step, limit=options.config.source.max_items_per_call,
+                          values_per_step=options.values_per_step, source=options.config.source,
                           tags_per_part=options.tags_per_part, max_count=options.max_count)
 
     def _values(self, table, options: ReadOptions, offset: dict):

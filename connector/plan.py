@@ -17,10 +17,12 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from .config import ConnectorConfig
+from .config import SourceConfig
 from .context import NS
 from .context import RunContext
 from .discovery import PointInfo
 from .errors import PIRequestError
+from .paging import url_group_size
 
 MAX_URL_WEB_IDS = 200
 RECORDED, INTERPOLATED, SUMMARY = "recorded_values", "interpolated_values", "summary_values"
@@ -99,10 +101,16 @@ def plan_grid(table: str, points: list[PointInfo], start_ns: int, end_ns: int, *
     return parts
 
 
-def plan_spans(table: str, points: list[PointInfo], spans: dict[str, tuple[int, int]], *, window_ns: int,
-               step_ns: int = 1, values_per_step: int = 1, limit: int = 150_000, tags_per_part: int | None = None,
+def plan_spans(table: str, points: list[PointInfo], spans: dict[str, tuple[int, int]], *, source: SourceConfig,
+               window_ns: int, step_ns: int = 1, values_per_step: int = 1, tags_per_part: int | None = None,
                max_count: int | None = None) -> list[Part]:
-    """Parts of any value table covering each tag's [lo, hi): `plan_recorded`, or `plan_grid` per shared span."""
+    """Parts of any value table covering each tag's [lo, hi): `plan_recorded`, or `plan_grid` per shared span.
+
+    `source` bounds each call: at most max_items_per_call values, and no more tags than fit a URL of
+    max_url_bytes (a stream set GET names every WebID in its query)."""
+    limit = source.max_items_per_call
+    fits = url_group_size(source.url.rstrip("/"), [p.web_id for p in points], source.max_url_bytes)
+    tags_per_part = min(tags_per_part or fits, fits)
     if table == RECORDED:
         return plan_recorded(points, spans, window_ns=window_ns, limit=limit, tags_per_part=tags_per_part,
                              max_count=max_count)

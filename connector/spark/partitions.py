@@ -56,7 +56,7 @@ def plan(options: ReadOptions, points: list[PointInfo], spans: dict[str, tuple[i
     """The partitions covering each tag's span exactly once."""
     step = 1 if options.table == RECORDED else options.step_ns
     parts = plan_spans(options.table, points, spans, window_ns=options.window_ns, step_ns=step,
-                       values_per_step=options.values_per_step, limit=options.config.source.max_items_per_call,
+                       values_per_step=options.values_per_step, source=options.config.source,
                        tags_per_part=options.tags_per_part, max_count=options.max_count)
     return [PIPartition(part.to_dict()) for part in parts]
 

@@ -136,3 +136,19 @@ def test_a_bad_option_is_named_on_the_driver_before_any_read(spark, simulator_se
 def test_a_missing_url_is_named(spark):
     with pytest.raises(Exception, match="url: expected the PI Web API root"):
         spark.read.format("pi").load()
+
+
+def test_many_tags_are_split_to_fit_the_servers_url_limit(spark):
+    """111 tags in one stream-set GET is a URL longer than gunicorn's request line (4094): the planner
+    must cut tag groups to source.max_url_bytes (it did not, and every read of 100+ tags failed 414)."""
+    from simulator.backend import Simulator
+    from simulator.scenario import load_scenario
+    from simulator.settings import Settings
+    from simulator.testing import SimulatorProcess
+
+    start, end = "2026-11-24T23:50:00Z", NOW
+    with SimulatorProcess("default", env={"PISIM_NOW": NOW}) as server:
+        got = rows_of(read(spark, server.url, start=start, end=end, tags="*", partitionWindow="10m"))
+    truth = expected_rows(Simulator(load_scenario("default", now=NOW), Settings()), parse_ns(start), parse_ns(end))
+    assert len({r[0] for r in truth}) > 100
+    assert got == truth
