@@ -15,7 +15,7 @@ from flask import has_request_context
 from . import pitime
 from .archive import Archive
 from .catalog import Catalog
-from .catalog import PointEntry
+from .entries import PointEntry
 from .errors import InvalidParameterError
 from .scenario.model import Scenario
 from .settings import Settings

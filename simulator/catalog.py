@@ -8,34 +8,28 @@ well-formed WebID that names nothing and InvalidParameterError for a malformed o
 from __future__ import annotations
 
 import re
-import uuid
-from dataclasses import dataclass
-from dataclasses import field
 from functools import lru_cache
 
 from . import webid
-from .webid import Identified
+from .entries import AssetServerEntry
+from .entries import AttributeEntry
+from .entries import DatabaseEntry
+from .entries import DataServerEntry
+from .entries import ElementEntry
+from .entries import EventFrameEntry
+from .entries import PointEntry
+from .entries import TemplateEntry
+from .entries import object_guid
 from .errors import InvalidParameterError
 from .errors import UnknownWebIdError
-from .eventframes import EventFrameEntry
 from .eventframes import EventFrameIndex
 from .scenario.model import AssetServer
 from .scenario.model import Attribute
-from .scenario.model import Database
-from .scenario.model import DataServer
 from .scenario.model import DigitalSet
 from .scenario.model import Element
-from .scenario.model import ElementTemplate
-from .scenario.model import Point
 from .scenario.model import Scenario
 
 RESOLVED_CACHE = 200_000
-NAMESPACE = uuid.UUID("0d7f1c52-9a43-4f0e-9a55-5e3c1b2a7c10")
-
-
-def object_guid(*parts: str) -> str:
-    """A stable GUID for a named object (uuid5 of its upper-cased identity)."""
-    return str(uuid.uuid5(NAMESPACE, "\x1f".join(p.upper() for p in parts)))
 
 
 @lru_cache(maxsize=512)
@@ -49,166 +43,6 @@ def _wildcard(pattern: str) -> re.Pattern[str]:
 
 def name_matches(pattern: str | None, name: str) -> bool:
     return not pattern or pattern == "*" or _wildcard(pattern).match(name) is not None
-
-
-@dataclass(eq=False)
-class DataServerEntry(Identified):
-    server: DataServer
-    path: str
-    points: list[PointEntry] = field(default_factory=list)
-    by_name: dict[str, PointEntry] = field(default_factory=dict)
-    by_id: dict[int, PointEntry] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return self.server.name
-
-    @property
-    def id(self) -> str:
-        return self.server.id
-
-    def _web_id_parts(self) -> dict:
-        return {"marker": "DS", "guids": (self.id,), "path": self.name}
-
-
-@dataclass(eq=False)
-class PointEntry(Identified):
-    point: Point
-    server: DataServerEntry
-    path: str
-
-    @property
-    def name(self) -> str:
-        return self.point.name
-
-    def _web_id_parts(self) -> dict:
-        return {"marker": "DP", "guids": (self.server.id,), "point_id": self.point.id,
-                "path": f"{self.server.name}\\{self.point.name}"}
-
-    def exists(self, now: int | None) -> bool:
-        """Whether the point exists at `now`: from its `created` until its `deleted` (None: any time)."""
-        p = self.point
-        if now is None:
-            return True
-        return (p.created is None or p.created <= now) and (p.deleted is None or now < p.deleted)
-
-
-@dataclass(eq=False)
-class AssetServerEntry(Identified):
-    server: AssetServer
-    path: str
-    databases: list[DatabaseEntry] = field(default_factory=list)
-
-    @property
-    def name(self) -> str:
-        return self.server.name
-
-    @property
-    def id(self) -> str:
-        return self.server.id
-
-    def _web_id_parts(self) -> dict:
-        return {"marker": "RS", "guids": (self.id,), "path": self.name}
-
-
-@dataclass(eq=False)
-class DatabaseEntry(Identified):
-    database: Database
-    server: AssetServerEntry
-    path: str
-    roots: list[ElementEntry] = field(default_factory=list)
-    elements: list[ElementEntry] = field(default_factory=list)
-    templates: dict[str, TemplateEntry] = field(default_factory=dict)
-    event_frames: EventFrameIndex | None = None
-
-    @property
-    def name(self) -> str:
-        return self.database.name
-
-    @property
-    def id(self) -> str:
-        return self.database.id
-
-    def _web_id_parts(self) -> dict:
-        return {"marker": "RD", "guids": (self.server.id, self.id), "path": self.path[2:]}
-
-
-@dataclass(eq=False)
-class TemplateEntry(Identified):
-    template: ElementTemplate
-    database: DatabaseEntry
-    id: str
-    path: str
-    base: TemplateEntry | None = None
-
-    @property
-    def name(self) -> str:
-        return self.template.name
-
-    def lineage(self) -> list[str]:
-        """This template's name and its base templates' names (derived templates match a base)."""
-        names: list[str] = []
-        entry: TemplateEntry | None = self
-        while entry is not None:
-            names.append(entry.name.lower())
-            entry = entry.base
-        return names
-
-    def _web_id_parts(self) -> dict:
-        return {"marker": "ET", "guids": (self.database.server.id, self.id), "path": self.path[2:]}
-
-
-@dataclass(eq=False)
-class ElementEntry(Identified):
-    element: Element
-    database: DatabaseEntry
-    parent: ElementEntry | None
-    path: str
-    depth: int
-    id: str
-    children: list[ElementEntry] = field(default_factory=list)
-    attributes: list[AttributeEntry] = field(default_factory=list)
-
-    @property
-    def name(self) -> str:
-        return self.element.name
-
-    def _web_id_parts(self) -> dict:
-        return {"marker": "Em", "guids": (self.database.server.id, self.id), "path": self.path[2:]}
-
-    def descendants(self) -> list[ElementEntry]:
-        out: list[ElementEntry] = []
-        stack = list(reversed(self.children))
-        while stack:
-            entry = stack.pop()
-            out.append(entry)
-            stack.extend(reversed(entry.children))
-        return out
-
-
-@dataclass(eq=False)
-class AttributeEntry(Identified):
-    """An attribute of an element or event frame; `point` is set for PI Point data references."""
-
-    attribute: Attribute
-    owner: ElementEntry | EventFrameEntry
-    id: str
-    path: str
-    point: PointEntry | None
-    value: object = None
-    static_time: int = 0
-
-    @property
-    def name(self) -> str:
-        return self.attribute.name
-
-    @property
-    def owner_marker(self) -> str:
-        return "F" if isinstance(self.owner, EventFrameEntry) else "E"
-
-    def _web_id_parts(self) -> dict:
-        return {"marker": "Ab", "owner": self.owner_marker,
-                "guids": (self.owner.database.server.id, self.owner.id, self.id), "path": self.path[2:]}
 
 
 class Catalog:
@@ -239,10 +73,15 @@ class Catalog:
         self._elements_by_id: dict[str, ElementEntry] = {}
         self._attributes_by_id: dict[str, AttributeEntry] = {}
         self._templates_by_id: dict[str, TemplateEntry] = {}
+        self._event_frames: dict[str, EventFrameIndex] = {}  # by database id
         self._by_path: dict[str, object] = {}
         self._resolved: dict[str, object] = {}
         for asset_server in scenario.asset_servers:
             self._add_asset_server(asset_server)
+
+    def event_frames(self, database: DatabaseEntry) -> EventFrameIndex:
+        """The event frames of `database` (every database has its index once the catalog is built)."""
+        return self._event_frames[database.id]
 
     # -- building --------------------------------------------------------------------------------
 
@@ -266,7 +105,7 @@ class Catalog:
                     t.base = db.templates.get(t.template.base_template.lower())
             for element in database.elements:
                 db.roots.append(self._add_element(element, db, None, db.path, 1))
-            db.event_frames = EventFrameIndex(self, db)
+            self._event_frames[db.id] = EventFrameIndex(self, db)
 
     def _add_element(self, element: Element, db: DatabaseEntry, parent: ElementEntry | None,
                      parent_path: str, depth: int) -> ElementEntry:
@@ -345,8 +184,8 @@ class Catalog:
         m = re.fullmatch(r"(\\\\[^\\]+\\[^\\]+)\\eventframes\[(.+?)\](?:\|(.+))?", key, re.IGNORECASE)
         if m:
             db = self._by_path.get(m.group(1))
-            if isinstance(db, DatabaseEntry) and db.event_frames is not None:
-                frame = db.event_frames.by_name(m.group(2))
+            if isinstance(db, DatabaseEntry):
+                frame = self.event_frames(db).by_name(m.group(2))
                 if frame is not None and m.group(3):
                     return next((a for a in frame.attributes if a.name.lower() == m.group(3)), None)
                 return frame
@@ -445,8 +284,7 @@ class Catalog:
     def _event_frame_by_id(self, guid: str, now: int | None):
         for server in self.asset_servers:
             for db in server.databases:
-                if db.event_frames is not None:
-                    frame = db.event_frames.by_id(guid.lower(), now)
-                    if frame is not None:
-                        return frame
+                frame = self.event_frames(db).by_id(guid.lower(), now)
+                if frame is not None:
+                    return frame
         return None

@@ -16,56 +16,39 @@ import re
 import string
 import threading
 import uuid
-from dataclasses import dataclass
-from dataclasses import field
-from typing import TYPE_CHECKING
+from typing import Protocol
 from typing import cast
 
 import numpy as np
 
 from .archive import hashing
+from .entries import AttributeEntry
+from .entries import DatabaseEntry
+from .entries import ElementEntry
+from .entries import EventFrameEntry
+from .entries import object_guid
 from .scenario.model import TICKS_PER_SECOND
-from .webid import Identified
 from .scenario.model import Attribute
 from .scenario.model import AttributeRecipe
 from .scenario.model import AttributeTemplate
 from .scenario.model import EventFrameSchedule
+from .scenario.model import Scenario
 
-if TYPE_CHECKING:
-    from .catalog import AttributeEntry
-    from .catalog import Catalog
-    from .catalog import DatabaseEntry
-    from .catalog import ElementEntry
+
+class Catalog(Protocol):
+    """What the index asks of the catalog that owns it (simulator.catalog.Catalog)."""
+
+    scenario: Scenario
+
+    def by_path(self, path: str) -> object | None: ...
+
+    def make_attribute(self, attribute: Attribute, owner, value: object = None,
+                       static_time: int = 0) -> AttributeEntry: ...
+
 
 SEARCH_MODES = ("None", "StartInclusive", "EndInclusive", "Inclusive", "Overlapped", "InProgress",
                 "BackwardFromStartTime", "ForwardFromStartTime", "BackwardFromEndTime",
                 "ForwardFromEndTime", "BackwardInProgress", "ForwardInProgress")
-
-
-@dataclass(eq=False)
-class EventFrameEntry(Identified):
-    database: DatabaseEntry
-    name: str
-    template: str | None
-    start: int
-    end: int | None  # None while in progress
-    elements: list[ElementEntry]
-    id: str
-    path: str
-    severity: str = "None"
-    description: str = ""
-    categories: tuple[str, ...] = ()
-    attributes: list[AttributeEntry] = field(default_factory=list)
-    closed_at: int | None = None  # when the end shows (a frame closed late); None: at its end
-    edit_at: int | None = None  # when `edited` replaces `attributes` (AF users correcting it later)
-    edited: list[AttributeEntry] | None = None
-
-    @property
-    def is_open(self) -> bool:
-        return self.end is None
-
-    def _web_id_parts(self) -> dict:
-        return {"marker": "Fm", "guids": (self.database.server.id, self.id), "path": self.path[2:]}
 
 
 class _SafeFormatter(string.Formatter):
@@ -163,8 +146,6 @@ class EventFrameIndex:
         return out
 
     def _explicit(self, frame) -> EventFrameEntry:
-        from .catalog import object_guid
-
         entry = EventFrameEntry(self.database, frame.name, frame.template, frame.start, frame.end,
                                 self._elements(frame.elements),
                                 object_guid(self.database.id, "eventframe", frame.name, str(frame.start)),

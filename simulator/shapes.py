@@ -12,14 +12,14 @@ from . import encoder
 from . import pitime
 from .archive.summaries import SummaryValue
 from .archive.values import Values
-from .catalog import AssetServerEntry
-from .catalog import AttributeEntry
-from .catalog import DatabaseEntry
-from .catalog import DataServerEntry
-from .catalog import ElementEntry
-from .catalog import PointEntry
-from .catalog import TemplateEntry
-from .eventframes import EventFrameEntry
+from .entries import AssetServerEntry
+from .entries import AttributeEntry
+from .entries import DatabaseEntry
+from .entries import DataServerEntry
+from .entries import ElementEntry
+from .entries import PointEntry
+from .entries import TemplateEntry
+from .entries import EventFrameEntry
 from .params import Selection
 from .params import select
 from .streams import Stream
@@ -75,7 +75,7 @@ def point(entry: PointEntry, base: str, web_id_type: str) -> dict:
 def enumeration_set(name: str, states: tuple[tuple[int, str], ...], server: DataServerEntry, base: str,
                     web_id_type: str) -> dict:
     from . import webid
-    from .catalog import object_guid
+    from .entries import object_guid
 
     guid = object_guid(server.id, "enumerationset", name)
     web_id = webid.encode("MS", owner="D", guids=(server.id, guid), path=f"{server.name}\\{name}",

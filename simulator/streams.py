@@ -17,11 +17,11 @@ from .archive import Archive
 from .archive import PointArchive
 from .archive.values import NO_STATE
 from .archive.values import Values
-from .catalog import AttributeEntry
+from .entries import AttributeEntry
 from .catalog import Catalog
-from .catalog import PointEntry
+from .entries import PointEntry
 from .encoder import ValueFormat
-from .eventframes import EventFrameEntry
+from .entries import EventFrameEntry
 
 
 @dataclass

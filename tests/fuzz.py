@@ -67,7 +67,7 @@ def objects(scenario: str = "qa-tiny") -> dict[str, str]:
     database = asset_server.databases[0]
     element = next((e for e in database.elements if e.element.template), database.elements[0])
     attribute = element.attributes[0]
-    frame = database.event_frames.search(None, None, "None", sim.now())[0]
+    frame = catalog.event_frames(database).search(None, None, "None", sim.now())[0]
     template = next(iter(database.templates.values()))
     return {"server": server.web_id(), "server_name": server.name, "point": point.web_id(),
             "point_path": point.path, "point2": server.points[-1].web_id(), "asset_server": asset_server.web_id(),

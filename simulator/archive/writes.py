@@ -24,9 +24,6 @@ import numpy as np
 
 from .values import Values
 
-if t.TYPE_CHECKING:
-    from ..write_paths import WriteFile
-
 UPDATE_OPTIONS = ("Replace", "Insert", "NoReplace", "ReplaceOnly", "InsertNoCompression", "Remove")
 BUFFER_OPTIONS = ("Buffer", "BufferIfPossible", "DoNotBuffer")
 
@@ -181,13 +178,21 @@ def written(source: object) -> bool:
     return id(source) in _LIVE
 
 
+class WriteLog(t.Protocol):
+    """Where accepted writes are also kept (simulator.write_paths.WriteFile: the scenario's file)."""
+
+    def append(self, web_id: str, option: str, event: Event) -> None: ...
+
+    def truncate(self) -> None: ...
+
+
 class Writes:
     """The writes one served app accepted: write, look up the change log, clear."""
 
     def __init__(self) -> None:
         self._points: dict[int, PointWrites] = {}
         self.seq = 0
-        self.file: WriteFile | None = None  # when the scenario names one
+        self.file: WriteLog | None = None  # when the scenario names one
 
     def write(self, source: object, option: str, event: Event, current: list[Event]) -> Change:
         """Apply one operation to the point of EventSource `source` over `current` (what a read at

@@ -21,17 +21,16 @@ from .journal import near_misses
 from .matching import RequestPattern
 from .matching import view_from_json
 from .stubs import NotFound
+from .store import EXTENSION
+from .store import Mock
 from .stubs import parse_mapping
-
-if t.TYPE_CHECKING:
-    from .store import Mock
 
 bp = Blueprint("admin", __name__, url_prefix="/__admin")
 bp.register_error_handler(PIError, error_response)
 
 
 def _mock() -> Mock:
-    return current_app.extensions["pisim.mock"]
+    return current_app.extensions[EXTENSION]
 
 
 def _body(required: bool = True) -> t.Any:

@@ -12,7 +12,6 @@ import typing as t
 from pathlib import Path
 
 import requests
-from flask import Flask
 from flask import request
 from werkzeug.exceptions import NotFound as RoutingNotFound
 from werkzeug.wrappers import Response
@@ -21,7 +20,6 @@ from . import faults as faultlib
 from . import stubs as stublib
 from ..errors import InvalidParameterError
 from ..errors import PIError
-from .admin import bp
 from .journal import Journal
 from .journal import LoggedRequest
 from .journal import redact
@@ -221,19 +219,3 @@ def current_view() -> RequestView:
 def _sleep(ms: float) -> None:
     if ms > 0:
         time.sleep(ms / 1000.0)
-
-
-def init_app(app: Flask, *, seed: int, faults: t.Sequence[Fault],
-             now: t.Callable[[], int] | None = None) -> Mock:
-    """Install the mock on `app`: hooks first in line, the /__admin blueprint, and the Mock object.
-
-    The before_request hook is inserted at the head of the app's list, so it runs before any hook
-    registered earlier or later (auth included); the after_request hook at the head too, which makes
-    it run last and journal the final response.
-    """
-    mock = Mock(seed=seed, faults=faults, now=now)
-    app.extensions[EXTENSION] = mock
-    app.before_request_funcs.setdefault(None, []).insert(0, mock.before_request)
-    app.after_request_funcs.setdefault(None, []).insert(0, mock.after_request)
-    app.register_blueprint(bp)
-    return mock

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from .. import catalog as cat
+from .. import entries
 from .. import shapes
 from ..errors import UnknownWebIdError
 from .common import args
@@ -33,40 +33,40 @@ def get_asset_servers():
 
 @bp.get("/assetservers/<webId>")
 def get_asset_server(webId: str):
-    return one(shapes.asset_server, typed(webId, cat.AssetServerEntry, "an asset server"), sim().now())
+    return one(shapes.asset_server, typed(webId, entries.AssetServerEntry, "an asset server"), sim().now())
 
 
 @bp.get("/assetservers/<webId>/assetdatabases")
 def get_databases(webId: str):
-    return many(shapes.database, typed(webId, cat.AssetServerEntry, "an asset server").databases)
+    return many(shapes.database, typed(webId, entries.AssetServerEntry, "an asset server").databases)
 
 
 @bp.get("/assetdatabases")
 def get_database_by_path():
-    return one(shapes.database, by_path(cat.DatabaseEntry, "asset database"))
+    return one(shapes.database, by_path(entries.DatabaseEntry, "asset database"))
 
 
 @bp.get("/assetdatabases/<webId>")
 def get_database(webId: str):
-    return one(shapes.database, typed(webId, cat.DatabaseEntry, "an asset database"))
+    return one(shapes.database, typed(webId, entries.DatabaseEntry, "an asset database"))
 
 
 @bp.get("/assetdatabases/<webId>/elements")
 def get_database_elements(webId: str):
-    entry = typed(webId, cat.DatabaseEntry, "an asset database")
+    entry = typed(webId, entries.DatabaseEntry, "an asset database")
     return element_list(entry.roots, entry.elements)
 
 
 @bp.get("/assetdatabases/<webId>/elementtemplates")
 def get_element_templates(webId: str):
-    return many(shapes.element_template, typed(webId, cat.DatabaseEntry, "an asset database").templates.values())
+    return many(shapes.element_template, typed(webId, entries.DatabaseEntry, "an asset database").templates.values())
 
 
 @bp.get("/elementtemplates/<webId>")
 def get_element_template(webId: str):
-    return one(shapes.element_template, typed(webId, cat.TemplateEntry, "an element template"))
+    return one(shapes.element_template, typed(webId, entries.TemplateEntry, "an element template"))
 
 
 @bp.get("/assetdatabases/<webId>/eventframes")
 def get_database_event_frames(webId: str):
-    return event_frame_list(typed(webId, cat.DatabaseEntry, "an asset database"), None)
+    return event_frame_list(typed(webId, entries.DatabaseEntry, "an asset database"), None)

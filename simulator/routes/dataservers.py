@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from .. import shapes
-from ..catalog import DataServerEntry
+from ..entries import DataServerEntry
 from ..errors import UnknownWebIdError
 from .common import args
 from .common import many

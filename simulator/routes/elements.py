@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from .. import catalog as cat
+from .. import entries
 from .. import shapes
 from .common import args
 from .common import base
@@ -87,38 +88,38 @@ def attribute_list(attributes: list):
 
 @bp.get("/elements")
 def get_element_by_path():
-    return one(shapes.element, by_path(cat.ElementEntry, "element"))
+    return one(shapes.element, by_path(entries.ElementEntry, "element"))
 
 
 @bp.get("/elements/<webId>")
 def get_element(webId: str):
-    return one(shapes.element, typed(webId, cat.ElementEntry, "an element"))
+    return one(shapes.element, typed(webId, entries.ElementEntry, "an element"))
 
 
 @bp.get("/elements/<webId>/elements")
 def get_child_elements(webId: str):
-    entry = typed(webId, cat.ElementEntry, "an element")
+    entry = typed(webId, entries.ElementEntry, "an element")
     return element_list(entry.children, entry.descendants())
 
 
 @bp.get("/elements/<webId>/attributes")
 def get_element_attributes(webId: str):
-    return attribute_list(typed(webId, cat.ElementEntry, "an element").attributes)
+    return attribute_list(typed(webId, entries.ElementEntry, "an element").attributes)
 
 
 @bp.get("/attributes")
 def get_attribute_by_path():
-    return one(shapes.attribute, by_path(cat.AttributeEntry, "attribute"))
+    return one(shapes.attribute, by_path(entries.AttributeEntry, "attribute"))
 
 
 @bp.get("/attributes/<webId>")
 def get_attribute(webId: str):
-    return one(shapes.attribute, typed(webId, cat.AttributeEntry, "an attribute"))
+    return one(shapes.attribute, typed(webId, entries.AttributeEntry, "an attribute"))
 
 
 @bp.get("/attributes/<webId>/attributes")
 def get_child_attributes(webId: str):
-    typed(webId, cat.AttributeEntry, "an attribute")
+    typed(webId, entries.AttributeEntry, "an attribute")
     return attribute_list([])
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 from flask import Blueprint
 
 from .. import catalog as cat
+from .. import entries
 from .. import shapes
 from ..errors import InvalidParameterError
 from ..eventframes import SEARCH_MODES
-from ..eventframes import EventFrameEntry
+from ..entries import EventFrameEntry
 from .common import args
 from .common import many
 from .common import one
@@ -24,7 +25,7 @@ _DIRECTIONAL = ("BackwardFromStartTime", "ForwardFromStartTime", "BackwardFromEn
                 "BackwardInProgress", "ForwardInProgress")
 
 
-def event_frame_list(database: cat.DatabaseEntry, element: cat.ElementEntry | None):
+def event_frame_list(database: entries.DatabaseEntry, element: entries.ElementEntry | None):
     """Event frames of a database (or referencing one element) by search mode and filters."""
     s, a = sim(), args()
     now = s.now()
@@ -35,9 +36,7 @@ def event_frame_list(database: cat.DatabaseEntry, element: cat.ElementEntry | No
         raise InvalidParameterError(f"searchMode '{mode}' does not allow endTime, sortField or sortOrder.")
     start = a.time("startTime", "*-8h", now=now, tz=tz)
     end = None if directional else a.time("endTime", "*", now=now, tz=tz, relative_to=start)
-    index = database.event_frames
-    assert index is not None, "the catalog indexes every database's event frames when it is built"
-    frames = index.search(start, end, mode, now)
+    frames = s.catalog.event_frames(database).search(start, end, mode, now)
     name_filter, template, category = a.get("nameFilter"), a.get("templateName"), a.get("categoryName")
     ref_name, ref_template = a.get("referencedElementNameFilter"), a.get("referencedElementTemplateName")
     a.boolean("searchFullHierarchy", False)
@@ -87,6 +86,6 @@ def get_referenced_elements(webId: str):
 @bp.get("/elements/<webId>/eventframes")
 def get_element_event_frames(webId: str):
     found = sim().resolve(webId)
-    if not isinstance(found, cat.ElementEntry):
+    if not isinstance(found, entries.ElementEntry):
         raise InvalidParameterError(f"The WebID '{webId}' does not name an element.")
     return event_frame_list(found.database, found)

@@ -6,8 +6,8 @@ import re
 from flask import Blueprint
 
 from .. import shapes
-from ..catalog import DataServerEntry
-from ..catalog import PointEntry
+from ..entries import DataServerEntry
+from ..entries import PointEntry
 from ..catalog import name_matches
 from ..errors import InvalidParameterError
 from ..errors import PIError

@@ -12,6 +12,7 @@ from flask import Blueprint
 from flask import Response
 
 from .. import catalog as cat
+from .. import entries
 from .. import shapes
 from .. import updates
 from .. import write_paths
@@ -55,12 +56,12 @@ def _of_object(web_id: str, a) -> list:
     """The attribute streams of an element or event frame (an attribute: its child attributes)."""
     s = sim()
     owner = s.resolve(web_id)
-    if isinstance(owner, cat.ElementEntry):
+    if isinstance(owner, entries.ElementEntry):
         attributes = list(owner.attributes)
         if a.boolean("searchFullHierarchy", False):
             for child in owner.descendants():
                 attributes.extend(child.attributes)
-    elif isinstance(owner, cat.AttributeEntry):
+    elif isinstance(owner, entries.AttributeEntry):
         attributes = []
     elif hasattr(owner, "attributes"):
         attributes = list(owner.attributes)

@@ -97,7 +97,8 @@ def attributes(client, frame: dict) -> dict:
 @pytest.fixture(scope="module")
 def truth(app):
     """Every run's end, late close, edit time and attribute values, from the index itself."""
-    index = app.extensions["pisim"].catalog.asset_servers[0].databases[0].event_frames
+    catalog = app.extensions["pisim"].catalog
+    index = catalog.event_frames(catalog.asset_servers[0].databases[0])
     out = {}
     for i in range(12):
         frame = index._make(0, index.schedules[0], i)
@@ -146,7 +147,7 @@ def test_some_frames_are_edited_after_they_close(at, ids, truth):
 
 def test_the_changing_world_is_the_same_in_another_process(app, truth):
     again = contract_app(load_scenario(str(SCENARIO))).extensions["pisim"].catalog
-    index = again.asset_servers[0].databases[0].event_frames
+    index = again.event_frames(again.asset_servers[0].databases[0])
     for i, (name, frame) in enumerate(sorted(truth.items())):
         other = index._make(0, index.schedules[0], i)
         assert (other.name, other.end, other.closed_at, other.edit_at) == (name, frame.end, frame.closed_at,

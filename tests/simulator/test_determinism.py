@@ -58,7 +58,7 @@ def describe_event_frames(scenario_name: str = "default") -> bytes:
     out = []
     for server in sim.catalog.asset_servers:
         for db in server.databases:
-            frames = db.event_frames.search(pitime.parse_time("*-7d", now=now), now, "Overlapped", now)
+            frames = sim.catalog.event_frames(db).search(pitime.parse_time("*-7d", now=now), now, "Overlapped", now)
             for frame in sorted(frames, key=lambda f: (f.start, f.name)):
                 shaped = shapes.event_frame(frame, "http://x/piwebapi", "Full")
                 shaped["Attributes"] = {a.name: a.value for a in frame.attributes}

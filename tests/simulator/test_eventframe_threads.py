@@ -31,8 +31,8 @@ def tiny_switch_interval():
 
 def test_forty_concurrent_reads_agree_with_one_sequential_read(default_scenario, tiny_switch_interval):
     def index():
-        db = Catalog(default_scenario).asset_servers[0].databases[0]
-        return db.event_frames
+        catalog = Catalog(default_scenario)
+        return catalog.event_frames(catalog.asset_servers[0].databases[0])
 
     sequential = index()
     number = next(n for n, s in enumerate(sequential.schedules)

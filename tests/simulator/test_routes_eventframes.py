@@ -30,7 +30,7 @@ def tree(tiny_scenario):
 
     sim = Simulator(tiny_scenario, Settings())
     db = sim.catalog.asset_servers[0].databases[0]
-    return {"db": db, **{e.name: e for e in db.elements}}
+    return {"db": db, "frames": sim.catalog.event_frames(db), **{e.name: e for e in db.elements}}
 
 
 def search(client, tree, query: str = "", status: int = 200) -> list[str]:
@@ -117,7 +117,7 @@ def test_frames_of_an_element(client, tree):
 
 
 def test_frame_web_id_forms_and_unknown_frames(client, tree):
-    frame = tree["db"].event_frames.explicit[1]
+    frame = tree["frames"].explicit[1]
     for kind in ("Full", "IDOnly", "PathOnly"):
         body = client.get(f"/piwebapi/eventframes/{frame.web_id(kind)}").get_json()
         assert body["Name"] == "BATCH-002" and body["WebId"] == frame.web_id()
@@ -166,7 +166,8 @@ def test_a_closed_frames_point_attribute_reads_at_the_frames_end(tiny_scenario):
     scenario = replace(tiny_scenario, asset_servers=(replace(tiny_scenario.asset_servers[0], databases=(db,)),))
     app = contract_app(scenario)
     client = app.test_client()
-    frames = {f.name: f for f in app.extensions["pisim"].catalog.asset_servers[0].databases[0].event_frames.explicit}
+    catalog = app.extensions["pisim"].catalog
+    frames = {f.name: f for f in catalog.event_frames(catalog.asset_servers[0].databases[0]).explicit}
     point = app.extensions["pisim"].catalog.data_servers[0].by_name["tiny.float32"].web_id()
 
     closed = next(a for a in frames["BATCH-001"].attributes if a.name == "Temperature")

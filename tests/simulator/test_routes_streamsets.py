@@ -26,7 +26,7 @@ def app(tiny_scenario):
 @pytest.fixture(scope="module")
 def tree(sim):
     db = sim.catalog.asset_servers[0].databases[0]
-    return {"db": db, **{e.name: e for e in db.elements}, **{f.name: f for f in db.event_frames.explicit}}
+    return {"db": db, **{e.name: e for e in db.elements}, **{f.name: f for f in sim.catalog.event_frames(db).explicit}}
 
 
 def single(client, web_id: str, read: str) -> dict:

@@ -393,7 +393,7 @@ def test_static_attributes_summarise_their_constant_value(client, sim):
     text = client.get(f"/piwebapi/streams/{city.web_id()}/summary?summaryType=Count&summaryType=Average").get_json()
     assert text["Items"][0]["Value"]["Value"] == 0.0 and text["Items"][1]["Value"]["Good"] is False
     # an event frame's static attribute has its one event at the frame's start
-    frame = sim.catalog.asset_servers[0].databases[0].event_frames.explicit[0]
+    frame = sim.catalog.event_frames(sim.catalog.asset_servers[0].databases[0]).explicit[0]
     product = next(a for a in frame.attributes if a.name == "Product")
     counted = client.get(f"/piwebapi/streams/{product.web_id()}/summary?summaryType=Count"
                          "&calculationBasis=EventWeighted").get_json()
