@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import threading
 from concurrent.futures import Executor
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import ThreadPoolExecutor
@@ -143,7 +142,6 @@ class Readers:
                                                  initargs=(config,))
         else:
             self._executor = ThreadPoolExecutor(self.slots, thread_name_prefix="pi-read")
-        self._lock = threading.Lock()
 
     def submit(self, task: WindowTask):
         if self.processes:
