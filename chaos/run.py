@@ -30,6 +30,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from picommon.pitime import timestamp_ns as parse_ns
+
 from .compare import compare
 
 HERE = Path(__file__).resolve().parent
@@ -215,12 +217,6 @@ def post(url: str, body: object) -> None:
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=30):
         pass
-
-
-def parse_ns(text: str) -> int:
-    import datetime as dt
-
-    return int(dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 10**9)
 
 
 def report(soak: Soak, result, args) -> None:

@@ -39,7 +39,6 @@ str() or error messages.
 """
 from __future__ import annotations
 
-import calendar
 import contextvars
 import datetime as dt
 import difflib
@@ -58,6 +57,7 @@ from marshmallow import ValidationError
 from marshmallow import fields
 from marshmallow import post_load
 from marshmallow import validates_schema
+from picommon import pitime
 
 from .errors import ConfigError
 
@@ -318,74 +318,27 @@ _UNITS = {
     **dict.fromkeys(("y", "yr", "yrs", "year", "years"), "years"),
 }
 _AMOUNT = re.compile(r"\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-z]+)\s*", re.IGNORECASE)
-_OFFSET = re.compile(r"\s*([+-])" + _AMOUNT.pattern, re.IGNORECASE)
-_BASE = re.compile(r"\s*(\*|now|today|yesterday|t|y)(?![a-z])", re.IGNORECASE)
-TIME_HELP = "a PI time: *, *-1d, t, y, today, yesterday, now (with +/- offsets such as t+6h) or ISO 8601"
-
-
-def _add_months(moment: dt.datetime, months: int) -> dt.datetime:
-    index = moment.year * 12 + moment.month - 1 + months
-    year, month = divmod(index, 12)
-    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
-    return moment.replace(year=year, month=month + 1, day=day)
-
-
-def _shift(moment: dt.datetime, sign: str, amount: str, unit: str, text: str) -> dt.datetime:
-    kind = _UNITS.get(unit.lower())
-    if kind is None:
-        raise ValueError(f"{text!r}: unknown unit {unit!r}; use s, m, h, d, w, mo or y")
-    number = float(amount) * (-1 if sign == "-" else 1)
-    if kind in ("months", "years"):
-        if number != int(number):
-            raise ValueError(f"{text!r}: {kind} must be whole numbers, got {amount}")
-        return _add_months(moment, int(number) * (12 if kind == "years" else 1))
-    return moment + dt.timedelta(**{kind: number})
+TIME_HELP = ("a PI time: *, *-1d, t, y, today, yesterday, a weekday or month name (with +/- offsets such as "
+             "t+6h) or ISO 8601")
 
 
 def resolve_time(text: str, now: dt.datetime) -> dt.datetime:
-    """The UTC instant of a PI time string, as PI would resolve it with timeZone=UTC.
-
-    Args:
-        text: "*", "*-1d", "t", "y+6h", "today", "yesterday", "now", "-2h" (from now), or ISO 8601
-            ("2026-11-24", "2026-11-24T06:00:00Z"; no offset means UTC).
-        now: the current time (timezone-aware; a naive one is taken as UTC).
-
-    Returns:
-        A timezone-aware UTC datetime.
+    """The UTC instant of a PI time string, as PI would resolve it with timeZone=UTC: picommon.pitime's
+    parser (the simulator's), so both halves read every form the same ("*-1d", "t+6h", "mon", ISO 8601
+    with Z or an offset such as +10:00; no offset means UTC).
 
     Raises:
         ValueError: naming the text and what is accepted.
     """
     if not isinstance(text, str) or not text.strip():
         raise ValueError(f"{text!r} is not {TIME_HELP}")
-    now = now.replace(tzinfo=dt.timezone.utc) if now.tzinfo is None else now.astimezone(dt.timezone.utc)
-    base = _BASE.match(text)
-    if base is not None:
-        word = base.group(1).lower()
-        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        yesterday = midnight - dt.timedelta(days=1)
-        moment = {"*": now, "now": now, "t": midnight, "today": midnight}.get(word, yesterday)
-        rest = text[base.end():]
-    elif text.strip()[0] in "+-":
-        moment, rest = now, text
-    else:
-        try:
-            moment = dt.datetime.fromisoformat(text.strip())
-        except ValueError:
+    try:
+        return pitime.from_ticks(pitime.parse_time(text, now=pitime.to_ticks(now), tz="UTC"))
+    except pitime.TimeParseError as exc:
+        detail = str(exc)
+        if "is not valid" in detail:  # the generic refusal: say what the connector's docs list
             raise ValueError(f"{text!r} is not {TIME_HELP}") from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=dt.timezone.utc)
-        return moment.astimezone(dt.timezone.utc)
-    position = 0
-    while position < len(rest):
-        match = _OFFSET.match(rest, position)
-        if match is None:
-            if rest[position:].strip():
-                raise ValueError(f"{text!r} is not {TIME_HELP}")
-            break
-        moment = _shift(moment, match.group(1), match.group(2), match.group(3), text)
-        position = match.end()
-    return moment
+        raise ValueError(detail) from None
 
 
 def parse_duration(text: str) -> dt.timedelta:

@@ -23,13 +23,6 @@ def to_ns(value: dt.datetime) -> int:
     return int(value.timestamp()) * NS + value.microsecond * 1000
 
 
-def parse_server_time(text: str) -> dt.datetime:
-    """A PI ServerTime ("2026-11-25T00:00:00Z", up to 7 fraction digits) as an aware UTC datetime."""
-    base, _, fraction = text.rstrip("Z").partition(".")
-    moment = dt.datetime.fromisoformat(base).replace(tzinfo=dt.timezone.utc)
-    return moment + dt.timedelta(microseconds=int((fraction + "000000")[:6] or 0))
-
-
 @dataclass
 class TableReport:
     rows: int = 0

@@ -30,7 +30,7 @@ import orjson
 
 from .client import PIClient
 from .config import resolve_time
-from .context import parse_server_time
+from picommon.pitime import timestamp as parse_server_time
 from .context import to_ns
 from .discovery import discover
 from .jobs.assets import find_databases

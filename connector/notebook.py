@@ -25,7 +25,7 @@ from .client import BearerAuth
 from .config import NameList
 from .config import parse_duration
 from .config import resolve_time
-from .context import parse_server_time
+from picommon.pitime import timestamp as parse_server_time
 from .convert import StreamInfo
 from .convert import recorded_rows
 from .convert import value_rows

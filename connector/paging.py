@@ -8,12 +8,12 @@ events all share one timestamp grows the page size instead of looping. Windows a
 """
 from __future__ import annotations
 
-import calendar
 import time
 from dataclasses import dataclass
 from dataclasses import field
 
 import msgspec
+from picommon.pitime import timestamp_ns as parse_ns  # PI timestamps -> ns, the one parser
 
 from . import crashpoints
 from .errors import IntegrityError
@@ -27,14 +27,6 @@ VALUE_FIELDS = ("Timestamp", "Value", "Good", "Questionable", "Substituted", "An
 SET_FIELDS = ";".join(["Items.WebId", "Items.UnitsAbbreviation", "Items.WebException"]
                       + [f"Items.Items.{f}" for f in VALUE_FIELDS])
 STREAM_FIELDS = ";".join(["UnitsAbbreviation"] + [f"Items.{f}" for f in VALUE_FIELDS])
-
-
-def parse_ns(text: str) -> int:
-    """A PI timestamp ("2022-02-18T15:10:08.8757629Z") -> nanoseconds since the epoch, exactly."""
-    base, _, fraction = text.rstrip("Z").partition(".")
-    seconds = calendar.timegm((int(base[0:4]), int(base[5:7]), int(base[8:10]), int(base[11:13]),
-                               int(base[14:16]), int(base[17:19])))
-    return seconds * 1_000_000_000 + int((fraction + "000000000")[:9] or 0)
 
 
 #: Bytes of a stream set URL besides its webId parameters (path, times, maxCount, selectedFields...).

@@ -18,7 +18,7 @@ from .config import ConnectorConfig
 from .context import Progress
 from .context import RunContext
 from .context import TableReport
-from .context import parse_server_time
+from picommon.pitime import timestamp as parse_server_time
 from .discovery import Discovery
 from .discovery import discover
 from .errors import ConnectorError

@@ -1,4 +1,4 @@
 """picommon: what the simulator and the connector share.
 
-PI time syntax, YAML with line marks, AF ConfigStrings; no third-party imports beyond PyYAML.
+PI time syntax (pitime), YAML with line marks, AF ConfigStrings; no third-party imports beyond PyYAML and numpy.
 """

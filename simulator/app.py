@@ -9,7 +9,7 @@ from flask import Flask
 from . import auth
 from . import console
 from . import errors
-from . import pitime
+from picommon import pitime
 from . import mock
 from . import routes
 from . import updates

@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import g
 from flask import has_request_context
 
-from . import pitime
+from picommon import pitime
 from .archive import Archive
 from .catalog import Catalog
 from .entries import PointEntry

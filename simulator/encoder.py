@@ -13,7 +13,7 @@ import typing as t
 import numpy as np
 import orjson
 
-from . import pitime
+from picommon import pitime
 from .archive.values import ANNOTATED
 from .archive.values import QUESTIONABLE
 from .archive.values import SUBSTITUTED

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typing as t
 
-from . import pitime
+from picommon import pitime
 from . import webid
 from .errors import InvalidParameterError
 from .errors import TooManyValuesError

@@ -75,7 +75,7 @@ class GroundTruth:
 
 def _ticks(value: str | dt.datetime, now: int) -> int:
     """ISO 8601 (7 fraction digits exact) or a PI time ("*-1h", "t") against the served clock."""
-    from simulator import pitime
+    from picommon import pitime
 
     if isinstance(value, str):
         return pitime.parse_time(value, now=now)

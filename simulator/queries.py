@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import filters
-from . import pitime
+from picommon import pitime
 from .archive import Boundary
 from .archive import PointArchive
 from .archive import batch

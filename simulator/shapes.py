@@ -9,7 +9,7 @@ from __future__ import annotations
 import orjson
 
 from . import encoder
-from . import pitime
+from picommon import pitime
 from .archive.summaries import SummaryValue
 from .archive.values import Values
 from .entries import AssetServerEntry

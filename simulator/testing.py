@@ -71,7 +71,7 @@ class GroundTruth:
         if isinstance(scenario, Scenario) and now is not None:
             from dataclasses import replace
 
-            from . import pitime
+            from picommon import pitime
 
             ticks = now if isinstance(now, int) else pitime.parse_time(now, now=pitime.now_ticks(),
                                                                        tz=scenario.clock.timezone)
@@ -80,7 +80,7 @@ class GroundTruth:
 
     def time(self, value: str | int, *, relative_to: int | None = None) -> int:
         """Ticks of a time given as ticks or PI/ISO text (TimeParseError, a ValueError, if bad)."""
-        from . import pitime
+        from picommon import pitime
 
         if isinstance(value, int):
             return value

@@ -19,7 +19,7 @@ import orjson
 from flask import current_app
 from flask import request
 
-from . import pitime
+from picommon import pitime
 from . import states
 from .archive.values import QUESTIONABLE
 from .archive.writes import BUFFER_OPTIONS

@@ -20,7 +20,7 @@ from ..config import parse_duration
 from ..context import NS
 from ..context import RunContext
 from ..context import TableReport
-from ..context import parse_server_time
+from picommon.pitime import timestamp as parse_server_time
 from ..convert import StreamInfo
 from ..convert import value_rows
 from ..discovery import PointInfo

@@ -14,7 +14,7 @@ import orjson
 from ..context import NS
 from ..context import RunContext
 from ..context import TableReport
-from ..context import parse_server_time
+from picommon.pitime import timestamp as parse_server_time
 from ..paging import format_ns
 from ..tables import EventFrameAttributes
 from ..tables import EventFrames

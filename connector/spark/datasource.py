@@ -21,7 +21,7 @@ from pyspark.sql.datasource import InputPartition
 from pyspark.sql.types import StructType
 
 from ..config import resolve_time
-from ..context import parse_server_time
+from picommon.pitime import timestamp as parse_server_time
 from ..context import to_ns
 from ..errors import ConfigError
 from ..paging import format_ns

@@ -13,7 +13,7 @@ import pyarrow as pa
 from pyspark.sql.datasource import InputPartition
 
 from ..client import PIClient
-from ..context import parse_server_time
+from picommon.pitime import timestamp as parse_server_time
 from ..context import to_ns
 from ..discovery import PointInfo
 from ..discovery import discover

@@ -20,7 +20,7 @@ from pyspark.sql.datasource import InputPartition
 from pyspark.sql.streaming.datasource import SupportsTriggerAvailableNow
 
 from ..config import resolve_time
-from ..context import parse_server_time
+from picommon.pitime import timestamp as parse_server_time
 from ..context import to_ns
 from ..paging import format_ns
 from . import partitions

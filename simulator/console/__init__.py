@@ -17,7 +17,7 @@ from flask import current_app
 from flask import request
 from flask import send_from_directory
 
-from .. import pitime
+from picommon import pitime
 from ..encoder import items
 from ..errors import InvalidParameterError
 from ..errors import PIError

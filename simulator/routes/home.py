@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint
 from flask import g
 
-from .. import pitime
+from picommon import pitime
 from .common import base
 from .common import json_response
 from .common import sim

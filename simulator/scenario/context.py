@@ -4,7 +4,7 @@ from __future__ import annotations
 import contextvars
 import typing as t
 
-from .. import pitime
+from picommon import pitime
 from . import model
 
 if t.TYPE_CHECKING:

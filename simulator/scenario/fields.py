@@ -12,7 +12,7 @@ from marshmallow import Schema
 from marshmallow import ValidationError
 from marshmallow import fields
 
-from .. import pitime
+from picommon import pitime
 from .. import states
 from .context import CTX
 

@@ -12,7 +12,7 @@ from marshmallow import fields
 from marshmallow import post_load
 from marshmallow import validates_schema
 
-from .. import pitime
+from picommon import pitime
 from . import model
 from .af import AfRefs
 from .af import AssetServerSchema

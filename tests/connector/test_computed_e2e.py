@@ -11,7 +11,7 @@ import pytest
 from connector.config import ConnectorConfig
 from connector.runner import extract
 from connector.sink import DeltaSink
-from simulator import pitime
+from picommon import pitime
 from simulator.archive.summaries import summarize
 from simulator.encoder import items
 from simulator.streams import open_stream

@@ -188,7 +188,8 @@ def test_env_substitution(tmp_path):
 
 @pytest.mark.parametrize("text, expected", [
     ("*", NOW),
-    ("now", NOW),
+    ("mon", dt.datetime(2026, 11, 23, tzinfo=UTC)),  # weekday names, as PI reads them (the simulator's parser)
+    ("2026-11-24T06:00:00+10:00", dt.datetime(2026, 11, 23, 20, tzinfo=UTC)),  # an offset is honoured
     ("*-1d", NOW - dt.timedelta(days=1)),
     ("* - 90m", NOW - dt.timedelta(minutes=90)),
     ("-2h", NOW - dt.timedelta(hours=2)),
@@ -214,7 +215,7 @@ def test_resolve_time_month_end_and_naive_now():
     assert resolve_time("*-1mo", dt.datetime(2026, 3, 31)) == dt.datetime(2026, 2, 28, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("text", ["", "tomorrow", "*-1x", "*-d", "t+", "2026-13-01", "*-1.5mo", "monday"])
+@pytest.mark.parametrize("text", ["", "tomorrow", "*-1x", "*-d", "t+", "2026-13-01", "*-1.5mo", "now"])
 def test_resolve_time_rejects(text):
     with pytest.raises(ValueError):
         resolve_time(text, NOW)

@@ -17,7 +17,7 @@ from connector.config import load_config
 from connector.errors import ConfigError
 from connector.runner import extract
 from connector.sink import DeltaSink
-from simulator import pitime
+from picommon import pitime
 from simulator.backend import Simulator
 from simulator.scenario import load_scenario
 from simulator.settings import Settings

@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pytest
 
-from simulator import pitime
+from picommon import pitime
 from simulator.archive import Archive
 from simulator.archive import Boundary
 from simulator.archive.events import EventSource

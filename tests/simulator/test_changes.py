@@ -9,7 +9,7 @@ import numpy as np
 import orjson
 import pytest
 
-from simulator import pitime
+from picommon import pitime
 from simulator.archive import Archive
 from simulator.archive.values import NO_STATE
 from simulator.archive.values import SUBSTITUTED

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator import pitime
+from picommon import pitime
 from simulator.scenario import load_scenario
 
 from tests.conftest import contract_app

@@ -10,7 +10,7 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from simulator import pitime
+from picommon import pitime
 from simulator.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ import orjson
 import pytest
 import requests
 
-from simulator import pitime
+from picommon import pitime
 from simulator.backend import Simulator
 from simulator.scenario import load_scenario
 from simulator.scenario.model import TICKS_PER_SECOND

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulator import pitime
+from picommon import pitime
 from simulator.errors import InvalidParameterError
 from simulator.errors import TooManyValuesError
 from simulator.params import Args

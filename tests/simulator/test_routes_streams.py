@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator import pitime
+from picommon import pitime
 from simulator.archive import Boundary
 from simulator.scenario.model import TICKS_PER_DAY
 from simulator.scenario.model import TICKS_PER_SECOND

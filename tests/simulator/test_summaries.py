@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from simulator import pitime
+from picommon import pitime
 from simulator.scenario.model import TICKS_PER_DAY
 from simulator.scenario.model import TICKS_PER_SECOND
 

@@ -11,7 +11,7 @@ import numpy as np
 import orjson
 import pytest
 
-from simulator import pitime
+from picommon import pitime
 from simulator.scenario.model import TICKS_PER_SECOND
 
 from tests.conftest import contract_app

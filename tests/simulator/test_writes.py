@@ -12,7 +12,7 @@ import numpy as np
 import orjson
 import pytest
 
-from simulator import pitime
+from picommon import pitime
 from simulator.scenario.model import Auth
 from simulator.scenario.model import User
 

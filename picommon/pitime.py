@@ -633,6 +633,29 @@ def parse_time(text: str | None, *, now: int, tz: zoneinfo.ZoneInfo | dt.tzinfo 
 
 
 # --------------------------------------------------------------------------------------------------
+# timestamps as PI Web API writes them (the connector's hot path)
+
+_WIRE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z")
+
+
+def timestamp_ns(text: str) -> int:
+    """Nanoseconds since the epoch of a timestamp PI Web API wrote ("2022-02-18T15:10:08.8757629Z"),
+    exactly (up to 9 fraction digits). Any other form, an offset such as "+10:00" included, goes
+    through parse_time, so every time PI can write means the same instant here as there."""
+    match = _WIRE_RE.fullmatch(text)
+    if match is None:
+        return parse_time(text, now=0) * 100
+    y, mo, d, h, mi, sec, fraction = match.groups()
+    seconds = calendar.timegm((int(y), int(mo), int(d), int(h), int(mi), int(sec)))
+    return seconds * 1_000_000_000 + (int((fraction + "00000000")[:9]) if fraction else 0)
+
+
+def timestamp(text: str) -> dt.datetime:
+    """`timestamp_ns` as a UTC-aware datetime (microseconds; finer digits are truncated)."""
+    return _EPOCH + dt.timedelta(microseconds=timestamp_ns(text) // 1000)
+
+
+# --------------------------------------------------------------------------------------------------
 # formatting
 
 def format_time(ticks: int) -> str:
