@@ -43,10 +43,11 @@ simulate: install
 demo: install
 	PISIM_NOW=$(PINNED_NOW) $(BIN)/python -m demo.run --config $(CONFIG)
 
-## test: flake8, then the whole suite (starts its own simulators on free loopback ports), with connector/'s
-## branch coverage printed (and held at 90 %, settings in setup.cfg)
+## test: flake8 and mypy (settings in setup.cfg), then the whole suite (starts its own simulators on free
+## loopback ports), with connector/'s branch coverage printed (and held at 90 %, settings in setup.cfg)
 test: install browser
 	$(BIN)/python -m flake8 connector simulator picommon bench tests demo chaos
+	$(BIN)/python -m mypy connector simulator picommon
 	$(BIN)/python -m pytest -q --cov --cov-report=term $(PYTEST_ARGS)
 
 ## fuzz: schemathesis CLI against the simulator under gunicorn (longer than the in-suite run)

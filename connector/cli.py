@@ -14,6 +14,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn
 from rich.progress import Progress as RichProgress
+from rich.progress import TaskID
 from rich.progress import TaskProgressColumn
 from rich.progress import TextColumn
 from rich.progress import TimeElapsedColumn
@@ -39,7 +40,7 @@ class BarProgress(Progress):
 
     def __init__(self, bars: RichProgress) -> None:
         self.bars = bars
-        self.tasks: dict[str, int] = {}
+        self.tasks: dict[str, TaskID] = {}
         self.values: dict[str, int] = {}
         self.lock = threading.Lock()
 

@@ -257,7 +257,7 @@ class ConnectorConfig:
         if not isinstance(mapping, Mapping):
             raise ConfigError(f"must be a mapping, got {type(mapping).__name__}", file=source, line=None,
                               field="(config)")
-        return _build(_track(mapping), source, os.environ if environ is None else environ,
+        return _build(t.cast(dict, _track(mapping)), source, os.environ if environ is None else environ,
                       Path(base_dir) if base_dir is not None else Path.cwd())
 
     def line_of(self, field_path: str) -> int | None:
@@ -439,7 +439,7 @@ def _join(path: str, key: object) -> str:
     return f"{path}.{key}" if path else str(key)
 
 
-def _walk(value: object, path: str, line: int | None) -> t.Iterator[tuple[object, object, str, int | None]]:
+def _walk(value: object, path: str, line: int | None) -> t.Iterator[tuple[t.Any, t.Any, str, int | None]]:
     """(container, key, path, line) for every value of the tree, depth first."""
     if isinstance(value, dict):
         lines = getattr(value, "key_lines", {})

@@ -9,6 +9,7 @@ one by one. Columns are built with list comprehensions and one Arrow call each: 
 """
 from __future__ import annotations
 
+import typing as t
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -112,7 +113,7 @@ def value_columns(items: Sequence[TimedValue], units: str | pa.Array) -> ValueCo
         names: list[str | None] = [None] * n
         codes: list[int | None] = [None] * n
         for i in states:
-            state = values[i]
+            state = t.cast(StateValue, values[i])
             names[i] = state.Name
             codes[i] = state.Value
             system[i] = state.IsSystem

@@ -130,7 +130,7 @@ class PIConnector(*BASES):  # type: ignore[misc]
         if known is None:  # nothing seen before this call: nothing can have gone
             return iter(()), offset
         if known == offset["keys"]:
-            return iter(()), start_offset
+            return iter(()), offset  # the same keys as start_offset: unchanged, so the framework stops
         gone = sorted(set(orjson.loads(known)) - set(keys))
         return iter([{"web_id": w, "ingested_at": now, "run_id": "lakeflow"} for w in gone]), offset
 
@@ -255,7 +255,7 @@ class PIConnector(*BASES):  # type: ignore[misc]
     def _snapshot(self, table, options: ReadOptions) -> list[dict]:
         if table is Points:
             return [_audited(p.__dict__) for p in self._discover(options)]
-        rows = []
+        rows: list[dict] = []
         for db in find_databases(self.client):
             elements, attributes = read_af(self.client, db, self.config.source.web_id_type)
             rows.extend(_audited(row) for row in (elements if table is AFElements else attributes))

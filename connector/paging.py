@@ -23,6 +23,9 @@ from .wire import STREAM_SET
 from .wire import TIMED_VALUES
 from .wire import TimedValue
 
+# one tag's page: (units, values, the error that stopped its read or None)
+_Page = tuple[str | None, list[TimedValue], PIRequestError | None]
+
 VALUE_FIELDS = ("Timestamp", "Value", "Good", "Questionable", "Substituted", "Annotated", "Errors")
 SET_FIELDS = ";".join(["Items.WebId", "Items.UnitsAbbreviation", "Items.WebException"]
                       + [f"Items.Items.{f}" for f in VALUE_FIELDS])
@@ -164,7 +167,7 @@ class RecordedReader:
                 decoded = STREAM_SET.decode(body)
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
                 raise IntegrityError(f"streamsets/recorded returned a body that is not a stream set: {exc}") from None
-            out = {}
+            out: dict[str, _Page] = {}
             by_id = {s.WebId: s for s in decoded.Items}
             for position, web_id in enumerate(web_ids):
                 stream = by_id.get(web_id)
@@ -192,7 +195,7 @@ class RecordedReader:
             requests[str(i)] = {"Method": "GET", "Resource": f"streams/{web_id}/recorded?{query}"}
         self.calls += 1
         answers = self.client.batch(requests)
-        out = {}
+        out: dict[str, _Page] = {}
         for i, web_id in enumerate(keys):
             answer = answers.get(str(i)) or {}
             status = int(answer.get("Status", 0))

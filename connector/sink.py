@@ -32,9 +32,9 @@ if t.TYPE_CHECKING:
 
     from .tables.base import Table
 
-    TableLike = type[Table] | Table | str
-    ArrowData = pa.Table | pa.RecordBatch | Sequence[pa.RecordBatch] | pa.RecordBatchReader
-    Filter = pc.Expression | list | str
+    TableLike: t.TypeAlias = type[Table] | Table | str
+    ArrowData: t.TypeAlias = pa.Table | pa.RecordBatch | Sequence[pa.RecordBatch] | pa.RecordBatchReader
+    Filter: t.TypeAlias = pc.Expression | list | str
 
 log = logging.getLogger(__name__)
 

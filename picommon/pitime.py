@@ -478,7 +478,7 @@ def _absolute(text: str, original: str, now: int, zone: dt.tzinfo) -> int | None
     return None
 
 
-def _absolute_from_match(groups: dict[str, str | None], original: str, now: int, zone: dt.tzinfo) -> int:
+def _absolute_from_match(groups: dict[str, t.Any], original: str, now: int, zone: dt.tzinfo) -> int:
     today = None
     if groups.get("y") is not None:
         year = _year(groups["y"], original)

@@ -11,6 +11,7 @@ After a crash between a data commit and its checkpoint, the first window is comp
 from __future__ import annotations
 
 import time
+import typing as t
 from concurrent.futures import FIRST_COMPLETED
 from concurrent.futures import wait
 from dataclasses import dataclass
@@ -138,7 +139,7 @@ class RecordedJob:
         waiting = list(range(len(groups)))[::-1]  # groups not started yet (a stack)
         with Readers(self.ctx.config, self.ctx.client, len(self.points),
                      processes_allowed=self.processes_allowed) as readers:
-            in_flight = {}
+            in_flight: dict[t.Any, int] = {}  # future -> group number
             while waiting and len(in_flight) < readers.slots:
                 number = waiting.pop()
                 in_flight[readers.submit(self._task(number, groups[number]))] = number

@@ -84,14 +84,17 @@ def parse_options(options: Mapping[str, str] | None, *, where: str = "<spark opt
                 return given[name.lower()].strip()
         return default
 
+    def text_or(default: str, *names: str) -> str:
+        return text(*names) or default
+
     url = text("url")
     if not url or not url.lower().startswith(("http://", "https://")):
         raise fail("url", "the PI Web API root, such as https://server/piwebapi")
-    table = text("table", default=default_table)
+    table = text_or(default_table, "table")
     table = TABLE_ALIASES.get(table.lower(), table.lower())
     if table not in READABLE:
         raise fail("table", "one of recorded, interpolated, summary, points, af_elements, af_attributes, event_frames")
-    start, end = text("start", default="*-1d"), text("end", default="*")
+    start, end = text_or("*-1d", "start"), text_or("*", "end")
     for name, value in (("start", start), ("end", end)):
         try:
             resolve_time(value, _SAMPLE_NOW)
@@ -100,7 +103,7 @@ def parse_options(options: Mapping[str, str] | None, *, where: str = "<spark opt
     durations = {}
     for name, default in (("partitionWindow", default_window), ("lookback", "0s"), ("interval", "1h"),
                           ("summaryDuration", "1h"), ("maxWindowPerBatch", "0s")):
-        value = text(name, "window" if name == "partitionWindow" else name, default=default)
+        value = text_or(default, name, "window" if name == "partitionWindow" else name)
         try:
             durations[name] = parse_duration(value)
         except ValueError:
@@ -110,13 +113,13 @@ def parse_options(options: Mapping[str, str] | None, *, where: str = "<spark opt
             raise fail(name, "a positive duration such as 10m, 1h or 1d")
     numbers = {}
     for name in ("tagsPerPartition", "maxCount", "maxItemsPerCall"):
-        value = text(name)
-        if value is None:
+        number = text(name)
+        if number is None:
             continue
-        if not value.isdigit() or int(value) < 1:
+        if not number.isdigit() or int(number) < 1:
             raise fail(name, "a whole number of at least 1")
-        numbers[name] = int(value)
-    types = [t.strip() for t in (text("summaryType", default="Average,Minimum,Maximum") or "").split(",") if t.strip()]
+        numbers[name] = int(number)
+    types = [t.strip() for t in text_or("Average,Minimum,Maximum", "summaryType").split(",") if t.strip()]
     bad = [t for t in types if t not in SUMMARY_TYPES]
     if bad or not types:
         raise fail("summaryType", f"comma-separated PI summary types from {', '.join(SUMMARY_TYPES)}")
