@@ -100,9 +100,9 @@ def build_auth(kind: str, *, username: str | None = None, password: str | None =
     if kind == "anonymous":
         return None
     if kind == "basic":
-        return HTTPBasicAuth(username, password)
+        return HTTPBasicAuth(t.cast(str, username), t.cast(str, password))
     if kind == "bearer":
-        return BearerAuth(token)
+        return BearerAuth(t.cast(str, token))
     if kind == "kerberos":
         try:
             from requests_kerberos import OPTIONAL
@@ -266,7 +266,7 @@ class PIClient:
     def _request(self, method: str, path: str, *, params: Mapping[str, object] | None = None,
                  body: bytes | None = None, parse: t.Callable[[bytes], t.Any] | None = None) -> t.Any:
         url = self.url_for(path)
-        wire = {k: _wire(v) for k, v in params.items() if v is not None} if params else None
+        wire: dict[str, t.Any] | None = {k: _wire(v) for k, v in params.items() if v is not None} if params else None
         headers = {"Content-Type": "application/json"} if body is not None else None
 
         def attempt() -> t.Any:
@@ -454,20 +454,25 @@ class PIClient:
             id -> {Status, Headers, Content} for every id; a sub-request that still fails keeps its
             failing Status (404s and other final statuses are never retried); the caller decides.
         """
-        results: dict[str, dict] = dict(self.post_json("batch", requests) or {})
-        for attempt in range(1, self.retry.attempts):
+        results: dict[str, dict] = {}
+        outbox = [requests]  # what the next round sends: everything, then the sub-requests to re-send
+
+        def send() -> set[str]:
+            results.update(self.post_json("batch", outbox[-1]) or {})
             again = self._batch_retry_set(requests, results)
-            if not again:
-                break
-            retry_after = [parse_retry_after(_header(results[k], "Retry-After")) for k in again]
-            waits = [s for s in retry_after if s is not None]
-            delay = self.retry.delay(attempt, max(waits) if waits else None)
+            outbox.append({key: requests[key] for key in requests if key in again})
+            return again
+
+        def retry_after(again: set[str]) -> float | None:
+            waits = [parse_retry_after(_header(results[k], "Retry-After")) for k in again if k in results]
+            return max((s for s in waits if s is not None), default=None)
+
+        def on_retry(attempt: int, again: set[str], delay: float) -> None:
             failed = sorted(k for k in again if results.get(k, {}).get("Status") in self.retry.retry_statuses)
             log.info("batch: %d sub-request(s) failed (%s); re-sending %d in %.2f s", len(failed),
                      ", ".join(failed), len(again), delay)
-            self._sleep(delay)
-            subset = {key: requests[key] for key in requests if key in again}
-            results.update(self.post_json("batch", subset) or {})
+
+        self.retry.repeat(send, again=bool, retry_after=retry_after, sleep=self._sleep, on_retry=on_retry)
         missing = [key for key in requests if key not in results]
         for key in missing:
             results[key] = {"Status": 500, "Headers": {},
@@ -475,7 +480,7 @@ class PIClient:
         return {key: results[key] for key in requests}
 
     def _batch_retry_set(self, requests: dict[str, dict], results: dict[str, dict]) -> set[str]:
-        parents = {key: list(_field(spec, "ParentIds") or []) for key, spec in requests.items()}
+        parents = {key: list(t.cast(list, _field(spec, "ParentIds") or [])) for key, spec in requests.items()}
         failed = {key for key in requests if results.get(key, {}).get("Status") in self.retry.retry_statuses}
         if not failed:
             return set()
@@ -538,5 +543,5 @@ def _read_body(response: requests.Response) -> bytes:
     finally:
         response.close()
     response._content = content
-    response._content_consumed = True
+    response._content_consumed = True  # type: ignore[attr-defined]
     return content

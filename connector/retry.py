@@ -1,4 +1,5 @@
-"""RetryPolicy: attempts, exponential backoff with full jitter, Retry-After, and status classification."""
+"""RetryPolicy: attempts, exponential backoff with full jitter, Retry-After, and status classification;
+the retrying itself is tenacity's."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from dataclasses import field
 
 import requests
+import tenacity
 
 from .errors import AuthError
 from .errors import BadRequestError
@@ -24,6 +26,7 @@ from .errors import UnknownPointError
 from .errors import redact_url
 
 T = t.TypeVar("T")
+R = t.TypeVar("R")
 
 #: Transport failures worth another try (the server may come back, the network may settle).
 TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
@@ -195,31 +198,75 @@ class RetryPolicy:
                 reset), or at once for TLS errors and invalid URLs.
             PIRequestError: any other error of `call`, at once.
         """
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return call()
-            except RetriableError as exc:
-                error: BaseException = exc
-                retry_after = exc.retry_after
-            except PERMANENT as exc:
-                raise ConnectionFailedError(f"cannot reach {_url_of(exc)}: {describe(exc)}",
-                                            request=getattr(exc, "request", None), url=_url_of(exc)) from exc
-            except TRANSIENT as exc:
-                error, retry_after = exc, None
-            if attempt >= self.attempts:
-                break
-            wait = self.delay(attempt, retry_after)
+        attempts = 0
+
+        def counted() -> T:
+            nonlocal attempts
+            attempts += 1
+            return call()
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            error = t.cast(tenacity.Future, state.outcome).exception()
+            return self.delay(state.attempt_number, error.retry_after if isinstance(error, RetriableError) else None)
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
             if on_retry is not None:
-                on_retry(attempt, error, wait)
-            sleep(wait)
-        if isinstance(error, RetriableError):
-            error.attempts = attempt
-            if attempt > 1 and error.args:
-                error.args = (f"{error.args[0]} (gave up after {attempt} attempts)", *error.args[1:])
-            raise error
-        url = _url_of(error)
-        tries = f" after {attempt} attempts" if attempt > 1 else ""
-        raise ConnectionFailedError(f"cannot reach {url}{tries}: {describe(error)}",
-                                    request=getattr(error, "request", None), url=url) from error
+                error = t.cast(tenacity.Future, state.outcome).exception()
+                on_retry(state.attempt_number, t.cast(BaseException, error),
+                         t.cast(float, getattr(state.next_action, "sleep", 0.0)))
+
+        retrying = tenacity.Retrying(stop=tenacity.stop_after_attempt(self.attempts),
+                                     retry=tenacity.retry_if_exception(_worth_another_try), wait=wait,
+                                     sleep=t.cast(t.Callable[[float], None], sleep), before_sleep=before_sleep,
+                                     reraise=True)
+        try:
+            return retrying(counted)
+        except RetriableError as exc:
+            exc.attempts = attempts
+            if attempts > 1 and exc.args:
+                exc.args = (f"{exc.args[0]} (gave up after {attempts} attempts)", *exc.args[1:])
+            raise
+        except PERMANENT as exc:
+            raise ConnectionFailedError(f"cannot reach {_url_of(exc)}: {describe(exc)}",
+                                        request=getattr(exc, "request", None), url=_url_of(exc)) from exc
+        except TRANSIENT as exc:
+            url = _url_of(exc)
+            tries = f" after {attempts} attempts" if attempts > 1 else ""
+            raise ConnectionFailedError(f"cannot reach {url}{tries}: {describe(exc)}",
+                                        request=getattr(exc, "request", None), url=url) from exc
+
+    def repeat(self, call: t.Callable[[], R], *, again: t.Callable[[R], bool],
+               retry_after: t.Callable[[R], float | None], sleep: t.Callable[[float], object] = time.sleep,
+               on_retry: t.Callable[[int, R, float], object] | None = None) -> R:
+        """Call `call()` while `again(result)` holds, up to `attempts` calls, waiting as `delay` says.
+
+        For answers that succeed as a whole but ask for part of the work to be done again (a batch
+        whose sub-requests failed): no exception, the last result is returned when attempts run out.
+
+        Args:
+            call: one round; returns what the caller needs to decide on another.
+            again: whether a result asks for another round.
+            retry_after: the server's Retry-After (seconds) carried by a result, or None.
+            sleep: waits between rounds (patch it in tests).
+            on_retry: told (round, result, delay) before each wait.
+        """
+        def wait(state: tenacity.RetryCallState) -> float:
+            return self.delay(state.attempt_number, retry_after(t.cast(tenacity.Future, state.outcome).result()))
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            if on_retry is not None:
+                on_retry(state.attempt_number, t.cast(tenacity.Future, state.outcome).result(),
+                         t.cast(float, getattr(state.next_action, "sleep", 0.0)))
+
+        retrying = tenacity.Retrying(stop=tenacity.stop_after_attempt(self.attempts),
+                                     retry=tenacity.retry_if_result(again), wait=wait,
+                                     sleep=t.cast(t.Callable[[float], None], sleep),
+                                     before_sleep=before_sleep,
+                                     retry_error_callback=lambda state: t.cast(tenacity.Future,
+                                                                               state.outcome).result())
+        return retrying(call)
+
+
+def _worth_another_try(error: BaseException) -> bool:
+    """RetriableError (429, 5xx) and transport failures a retry can cure (not TLS, not a bad URL)."""
+    return isinstance(error, RetriableError) or (isinstance(error, TRANSIENT) and not isinstance(error, PERMANENT))
