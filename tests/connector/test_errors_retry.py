@@ -254,3 +254,51 @@ def test_tls_errors_are_not_retried():
     with pytest.raises(ConnectionFailedError, match="TLS"):
         RetryPolicy(attempts=4).run(call, sleep=lambda s: None)
     assert calls == [1]
+
+
+@pytest.mark.parametrize("error, reason", [
+    (requests.ConnectionError(socket.gaierror(-2, "Name or service not known")), "host name not resolved"),
+    (requests.ConnectTimeout("connect"), "connection timed out"),
+    (requests.ReadTimeout("read"), "no answer within the read timeout"),
+    (requests.exceptions.ChunkedEncodingError("cut"), "the connection broke while the response was being read"),
+    (requests.ConnectionError(ConnectionResetError(104, "reset")), "connection reset by the server"),
+    (requests.ConnectionError(OSError("odd")), "OSError"),
+])
+def test_describe_names_the_transport_failure(error, reason):
+    from connector.retry import describe
+
+    assert describe(error) == reason
+
+
+def test_describe_gives_the_certificate_problem():
+    import ssl
+
+    from connector.retry import describe
+
+    cause = ssl.SSLCertVerificationError(1, "certificate verify failed")
+    cause.verify_message = "self-signed certificate"
+    error = requests.exceptions.SSLError(cause)
+    assert describe(error) == "TLS handshake failed: self-signed certificate (check source.verify)"
+
+
+def test_repeat_rounds_until_done_honouring_retry_after():
+    answers = [{"a", "b"}, {"b"}, set()]
+    slept, told = [], []
+    result = RetryPolicy(attempts=5, backoff=0.1, jitter=False).repeat(
+        lambda: answers.pop(0), again=bool, retry_after=lambda again: 3.0 if "a" in again else None,
+        sleep=slept.append, on_retry=lambda n, again, delay: told.append((n, sorted(again), delay)))
+    assert result == set() and slept == [3.0, 0.2]
+    assert told == [(1, ["a", "b"], 3.0), (2, ["b"], 0.2)]
+
+
+def test_repeat_returns_the_last_result_when_attempts_run_out():
+    calls = []
+
+    def call():
+        calls.append(1)
+        return {"still failing"}
+
+    slept = []
+    result = RetryPolicy(attempts=3, backoff=0.0).repeat(call, again=bool, retry_after=lambda r: None,
+                                                         sleep=slept.append)
+    assert result == {"still failing"} and len(calls) == 3 and len(slept) == 2
