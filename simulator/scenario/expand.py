@@ -24,14 +24,15 @@ import re
 import string
 import typing as t
 
+from picommon.markedyaml import MarkedDict
+from picommon.markedyaml import MarkedList
+from picommon.markedyaml import format_path
+from picommon.markedyaml import new_dict
+
 from ..errors import ScenarioError
-from .loader import MarkedDict
-from .loader import MarkedList
-from .loader import format_path
-from .loader import new_dict
 
 if t.TYPE_CHECKING:
-    from .loader import Mark
+    from picommon.markedyaml import Mark
 
 Scope = dict[str, object]
 Render = t.Callable[[Scope], object]

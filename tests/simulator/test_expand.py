@@ -1,13 +1,12 @@
 """for_each expansion on marked YAML trees (no schema involved)."""
 from __future__ import annotations
 
-
 import pytest
+from picommon.markedyaml import MarkedDict
+from picommon.markedyaml import MarkedList
 
 from simulator.errors import ScenarioError
 from simulator.scenario.expand import expand
-from simulator.scenario.loader import MarkedDict
-from simulator.scenario.loader import MarkedList
 from simulator.scenario.loader import read_yaml
 
 
