@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from picommon.markedyaml import substitute
 
 from connector.config import AFSelector
 from connector.config import ConnectorConfig
@@ -16,7 +17,6 @@ from connector.config import Secret
 from connector.config import load_config
 from connector.config import parse_duration
 from connector.config import resolve_time
-from connector.config import substitute
 from connector.errors import ConfigError
 
 CONFIGS = Path(__file__).parent / "configs"
@@ -236,7 +236,7 @@ def test_parse_duration_rejects(text):
         parse_duration(text)
 
 
-def test_yaml_timestamps_become_iso_text(tmp_path):
+def test_unquoted_yaml_times_stay_text(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("source: {url: 'http://h/piwebapi'}\ndestination: {uri: lake}\ntags: [{names: [A]}]\n"
                     "recorded: {start: 2026-11-01T00:00:00Z}\nevent_frames: {start: 2026-10-01}\n")
