@@ -243,3 +243,12 @@ def test_unquoted_yaml_times_stay_text(tmp_path):
     config = load_config(path, environ={})
     assert resolve_time(config.recorded.start, NOW) == dt.datetime(2026, 11, 1, tzinfo=UTC)
     assert config.event_frames.start == "2026-10-01"
+
+
+def test_yaml_1_2_booleans_only(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("source: {url: 'http://h/piwebapi'}\ndestination: {uri: lake}\ntags: [{names: [A]}]\n"
+                    "af: {enabled: yes}\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={})
+    assert str(info.value) == f"{path}:4: af.enabled: must be true or false, got 'yes'"
