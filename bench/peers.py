@@ -88,7 +88,7 @@ def truth(scenario: str, names: list[str], start: str, end: str) -> tuple[dict[s
     from simulator.backend import Simulator
     from simulator.scenario import load_scenario
     from simulator.settings import Settings
-    from simulator.streams import open_stream
+    from simulator.backend.streams import open_stream
 
     sim = Simulator(load_scenario(scenario), Settings(now=NOW))
     now = sim.now()

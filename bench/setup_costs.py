@@ -38,7 +38,7 @@ def recorded_body(count: int) -> bytes:
 
 
 def run(options: Options) -> list[Figure]:
-    from simulator.contract import Contract
+    from simulator.serving.contract import Contract
     from simulator.scenario import load_scenario
 
     load = best_of(options, lambda: load_scenario("large"))

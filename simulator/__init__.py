@@ -9,7 +9,7 @@ def __getattr__(name: str):
     # create_app is imported on first use, so the pure modules (pitime, webid, archive) import
     # without Flask and without loading the whole app.
     if name == "create_app":
-        from .app import create_app
+        from .serving.app import create_app
 
         return create_app
     raise AttributeError(name)

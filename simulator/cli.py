@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from .errors import ScenarioError
+from .pi.errors import ScenarioError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -47,7 +47,7 @@ def _fail(error: Exception, code: int = 2) -> None:
 def serve(scenario, host, port, workers, threads, now, clock_speed, clock_start, validate_responses, admin_token,
           admin_open) -> None:
     """Serve a scenario with gunicorn. The clock follows the wall clock unless pinned."""
-    from .gunicorn_app import serve as run
+    from .serving.gunicorn_app import serve as run
     from .settings import Settings
 
     try:
@@ -121,7 +121,7 @@ def values(tag, start_time, end_time, scenario, start, end, as_of, now, server) 
 @click.argument("web_id")
 def webid(web_id) -> None:
     """Decode a WebID and print what it names."""
-    from . import webid as codec
+    from .pi import webid as codec
 
     try:
         info = codec.decode(web_id)

@@ -60,8 +60,8 @@ class GroundTruth:
         Times are datetimes (naive: UTC), ISO 8601 or PI times ("*-1h") on the served clock."""
         import orjson
 
-        from simulator.encoder import items
-        from simulator.streams import open_stream
+        from simulator.pi.encoder import items
+        from simulator.backend.streams import open_stream
 
         sim = self.simulator
         now = sim.now()

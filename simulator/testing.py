@@ -24,7 +24,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from .gunicorn_app import LIMIT_REQUEST_LINE
+from .serving.gunicorn_app import LIMIT_REQUEST_LINE
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -62,7 +62,7 @@ class GroundTruth:
     """
 
     def __init__(self, scenario, *, now: str | int | None = None) -> None:
-        from .backend import Simulator
+        from .backend.simulator import Simulator
         from .scenario import load_scenario
         from .scenario.model import Scenario
         from .settings import Settings
@@ -88,7 +88,7 @@ class GroundTruth:
 
     def stream(self, tag: str, server: str | None = None):
         """The stream of a PI point by name; ValueError naming what exists when there is none."""
-        from .streams import open_stream
+        from .backend.streams import open_stream
 
         servers = self.sim.catalog.data_servers
         entry = self.sim.catalog.data_server_by_name(server) if server else (servers[0] if servers else None)
@@ -114,7 +114,7 @@ class GroundTruth:
         """`recorded` as PI Web API's TimedValue objects (Timestamp, Value, Good, Questionable...)."""
         import orjson
 
-        from .encoder import items
+        from .pi.encoder import items
 
         stream = self.stream(tag, server)
         values = self.recorded(tag, start, end, as_of=as_of, server=server)
@@ -134,7 +134,7 @@ class SimulatorProcess:
         environment = dict(os.environ, PISIM_SCENARIO=scenario, **(env or {}))
         if admin_token:
             environment["PISIM_ADMIN_TOKEN"] = admin_token
-        command = [sys.executable, "-m", "gunicorn", "simulator.wsgi:app", "-b", f"127.0.0.1:{self.port}",
+        command = [sys.executable, "-m", "gunicorn", "simulator.serving.wsgi:app", "-b", f"127.0.0.1:{self.port}",
                    "-w", str(workers), "--threads", str(threads), "--preload", "--timeout", "300",
                    "--limit-request-line", str(LIMIT_REQUEST_LINE), "--log-level", "warning", *extra_args]
         self.process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.PIPE,

@@ -21,7 +21,7 @@ class ContractClient(FlaskClient):
 
     def open(self, *args, **kwargs):
         response = super().open(*args, **kwargs)
-        from simulator.contract import Contract
+        from simulator.serving.contract import Contract
 
         request = response.request
         Contract.load().validate_response(request.method, request.path, response.status_code, response.headers,

@@ -9,7 +9,7 @@ events through it. A point nobody wrote to costs one dictionary lookup.
 
 Writes live in this process's memory only: under gunicorn with several workers each worker has its
 own (the test suite runs one). `/__admin/reset` clears them. Every accepted write is also logged
-with a sequence number, as an Add, Update or Remove, for Stream Updates (simulator/updates.py).
+with a sequence number, as an Add, Update or Remove, for Stream Updates (simulator/backend/updates.py).
 """
 from __future__ import annotations
 
@@ -179,7 +179,7 @@ def written(source: object) -> bool:
 
 
 class WriteLog(t.Protocol):
-    """Where accepted writes are also kept (simulator.write_paths.WriteFile: the scenario's file)."""
+    """Where accepted writes are also kept (simulator.backend.write_paths.WriteFile: the scenario's file)."""
 
     def append(self, web_id: str, option: str, event: Event) -> None: ...
 

@@ -18,11 +18,11 @@ from flask import request
 from flask import send_from_directory
 
 from picommon import pitime
-from ..encoder import items
-from ..errors import InvalidParameterError
-from ..errors import PIError
-from ..errors import error_response
-from ..streams import open_stream
+from ..pi.encoder import items
+from ..pi.errors import InvalidParameterError
+from ..pi.errors import PIError
+from ..pi.errors import error_response
+from ..backend.streams import open_stream
 
 HERE = Path(__file__).resolve().parent
 MAX_TAGS = 500

@@ -14,9 +14,9 @@ from flask import request
 
 from . import faults as faultlib
 from . import recording
-from ..errors import InvalidParameterError
-from ..errors import PIError
-from ..errors import error_response
+from ..pi.errors import InvalidParameterError
+from ..pi.errors import PIError
+from ..pi.errors import error_response
 from .journal import near_misses
 from .matching import RequestPattern
 from .matching import view_from_json

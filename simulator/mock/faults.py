@@ -18,8 +18,8 @@ import typing as t
 from dataclasses import dataclass
 from dataclasses import fields
 
-from ..errors import InjectedFault
-from ..errors import InvalidParameterError
+from ..pi.errors import InjectedFault
+from ..pi.errors import InvalidParameterError
 from ..scenario.model import Delay
 from ..scenario.model import SOCKET_FAULTS
 from ..scenario.model import Fault

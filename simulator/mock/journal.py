@@ -9,7 +9,7 @@ import threading
 import typing as t
 from dataclasses import dataclass
 
-from ..errors import InvalidParameterError
+from ..pi.errors import InvalidParameterError
 from .matching import RequestPattern
 from .matching import RequestView
 

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from ..errors import InvalidParameterError
+from ..pi.errors import InvalidParameterError
 from .journal import SECRET_HEADERS
 from .journal import redact
 from .matching import RequestPattern

@@ -18,8 +18,8 @@ from werkzeug.wrappers import Response
 
 from . import faults as faultlib
 from . import stubs as stublib
-from ..errors import InvalidParameterError
-from ..errors import PIError
+from ..pi.errors import InvalidParameterError
+from ..pi.errors import PIError
 from .journal import Journal
 from .journal import LoggedRequest
 from .journal import redact

@@ -14,8 +14,8 @@ from pathlib import Path
 from werkzeug.wrappers import Response
 
 from . import faults
-from ..errors import InvalidParameterError
-from ..errors import PIError
+from ..pi.errors import InvalidParameterError
+from ..pi.errors import PIError
 from .matching import MatchResult
 from .matching import RequestPattern
 from .matching import RequestView

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from .. import entries
-from .. import shapes
-from ..errors import UnknownWebIdError
+from ..backend import entries
+from ..serving import shapes
+from ..pi.errors import UnknownWebIdError
 from .common import args
 from .common import by_path
 from .common import many

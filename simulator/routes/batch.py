@@ -19,12 +19,12 @@ import orjson
 from flask import Blueprint
 from flask import current_app
 from flask import request
-from jsonpath_ng import parse as jsonpath
-from jsonpath_ng.exceptions import JsonPathParserError
 from werkzeug.test import EnvironBuilder
 from werkzeug.test import run_wsgi_app
 
-from ..errors import InvalidParameterError
+from ..pi.errors import InvalidParameterError
+from ..pi.jsonpath import JsonPathError
+from ..pi.jsonpath import select
 from .common import json_response
 
 bp = Blueprint("batch", __name__, url_prefix="/piwebapi")
@@ -137,10 +137,9 @@ def _order(requests: dict[str, dict]) -> list[str]:
 
 def _select(path: str, results: dict[str, dict]) -> list:
     try:
-        expression = jsonpath(path)
-    except (JsonPathParserError, Exception):  # jsonpath-ng raises bare Exceptions for some input
+        values = select(results, path)
+    except JsonPathError:
         raise _SubRequestError(400, f"The JSON path '{path}' is not valid.") from None
-    values = [match.value for match in expression.find(results)]
     if not values:
         raise _SubRequestError(400, f"Some JSON paths did not select any tokens: '{path}'.")
     return values

@@ -8,12 +8,12 @@ from flask import Response
 from flask import current_app
 from flask import request
 
-from .. import shapes
-from ..backend import Simulator
-from ..errors import InvalidParameterError
-from ..errors import UnknownWebIdError
-from ..params import Args
-from ..params import check_limit
+from ..serving import shapes
+from ..backend.simulator import Simulator
+from ..pi.errors import InvalidParameterError
+from ..pi.errors import UnknownWebIdError
+from ..pi.params import Args
+from ..pi.params import check_limit
 
 JSON = "application/json; charset=utf-8"
 

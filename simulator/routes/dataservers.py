@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from .. import shapes
-from ..entries import DataServerEntry
-from ..errors import UnknownWebIdError
+from ..serving import shapes
+from ..backend.entries import DataServerEntry
+from ..pi.errors import UnknownWebIdError
 from .common import args
 from .common import many
 from .common import one

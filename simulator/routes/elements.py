@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from .. import catalog as cat
-from .. import entries
-from .. import shapes
+from ..backend import catalog as cat
+from ..backend import entries
+from ..serving import shapes
 from .common import args
 from .common import base
 from .common import by_path

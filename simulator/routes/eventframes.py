@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from .. import catalog as cat
-from .. import entries
-from .. import shapes
-from ..errors import InvalidParameterError
-from ..eventframes import SEARCH_MODES
-from ..entries import EventFrameEntry
+from ..backend import catalog as cat
+from ..backend import entries
+from ..serving import shapes
+from ..pi.errors import InvalidParameterError
+from ..backend.eventframes import SEARCH_MODES
+from ..backend.entries import EventFrameEntry
 from .common import args
 from .common import many
 from .common import one

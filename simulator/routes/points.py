@@ -5,13 +5,13 @@ import re
 
 from flask import Blueprint
 
-from .. import shapes
-from ..entries import DataServerEntry
-from ..entries import PointEntry
-from ..catalog import name_matches
-from ..errors import InvalidParameterError
-from ..errors import PIError
-from ..errors import UnknownWebIdError
+from ..serving import shapes
+from ..backend.entries import DataServerEntry
+from ..backend.entries import PointEntry
+from ..backend.catalog import name_matches
+from ..pi.errors import InvalidParameterError
+from ..pi.errors import PIError
+from ..pi.errors import UnknownWebIdError
 from .common import args
 from .common import base
 from .common import json_response

@@ -4,16 +4,16 @@ from __future__ import annotations
 from flask import Blueprint
 from flask import Response
 
-from .. import shapes
-from .. import updates
-from .. import write_paths
+from ..serving import shapes
+from ..backend import updates
+from ..backend import write_paths
 from ..archive.writes import WriteRefused
-from ..errors import PIError
-from ..queries import AtTimesQuery
-from ..queries import InterpolatedQuery
-from ..queries import PlotQuery
-from ..queries import RecordedQuery
-from ..queries import SummaryQuery
+from ..pi.errors import PIError
+from ..backend.queries import AtTimesQuery
+from ..backend.queries import InterpolatedQuery
+from ..backend.queries import PlotQuery
+from ..backend.queries import RecordedQuery
+from ..backend.queries import SummaryQuery
 from .common import args
 from .common import base
 from .common import json_response
@@ -105,7 +105,7 @@ value_of = _value
 end_of = _end
 
 
-# -- PI's write paths (simulator/write_paths.py) ------------------------------------------------------
+# -- PI's write paths (simulator/backend/write_paths.py) ------------------------------------------------------
 
 @bp.post("/<webId>/value")
 def post_value(webId: str):
@@ -134,7 +134,7 @@ def post_recorded(webId: str):
     return json_response({"Items": results}, 207)
 
 
-# -- Stream Updates (simulator/updates.py) -------------------------------------------------------------
+# -- Stream Updates (simulator/backend/updates.py) -------------------------------------------------------------
 
 @bp.post("/<webId>/updates")
 def post_updates(webId: str):

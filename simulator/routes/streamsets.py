@@ -2,7 +2,7 @@
 
 Ad hoc sets name their streams with repeated `webId` parameters; /streamsets/{webId}/... reads the
 attributes of an element, event frame or attribute. A stream that cannot be read (unknown or
-malformed WebID), or whose scenario declares stream errors that strike now (simulator.badvalues), gets a
+malformed WebID), or whose scenario declares stream errors that strike now (simulator.backend.badvalues), gets a
 per-item WebException in its place instead of failing the whole call.
 sortField=Name orders the streams by name.
 """
@@ -11,18 +11,18 @@ from __future__ import annotations
 from flask import Blueprint
 from flask import Response
 
-from .. import catalog as cat
-from .. import entries
-from .. import shapes
-from .. import updates
-from .. import write_paths
-from ..errors import InvalidParameterError
-from ..errors import PIError
-from ..queries import InterpolatedQuery
-from ..queries import PlotQuery
-from ..queries import RecordedQuery
-from ..queries import SummaryQuery
-from ..streams import open_stream
+from ..backend import catalog as cat
+from ..backend import entries
+from ..serving import shapes
+from ..backend import updates
+from ..backend import write_paths
+from ..pi.errors import InvalidParameterError
+from ..pi.errors import PIError
+from ..backend.queries import InterpolatedQuery
+from ..backend.queries import PlotQuery
+from ..backend.queries import RecordedQuery
+from ..backend.queries import SummaryQuery
+from ..backend.streams import open_stream
 from .common import args
 from .common import base
 from .common import json_response

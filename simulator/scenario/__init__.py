@@ -1,7 +1,7 @@
 """simulator.scenario: YAML scenario files -> validated, frozen `Scenario` objects."""
 from __future__ import annotations
 
-from ..errors import ScenarioError as ScenarioError
+from ..pi.errors import ScenarioError as ScenarioError
 from .loader import load_scenario as load_scenario
 from .loader import scenario_path as scenario_path
 from .loader import validate_file as validate_file

@@ -136,6 +136,6 @@ def for_point(rules: tuple[model.ChangeRule, ...], point: model.Point) -> model.
 
 
 def matches(pattern: str, name: str) -> bool:
-    from ..catalog import name_matches
+    from ..backend.catalog import name_matches
 
     return name_matches(pattern, name)

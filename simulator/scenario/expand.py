@@ -29,7 +29,7 @@ from picommon.markedyaml import MarkedList
 from picommon.markedyaml import format_path
 from picommon.markedyaml import new_dict
 
-from ..errors import ScenarioError
+from ..pi.errors import ScenarioError
 
 if t.TYPE_CHECKING:
     from picommon.markedyaml import Mark

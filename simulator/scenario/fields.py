@@ -13,7 +13,7 @@ from marshmallow import ValidationError
 from marshmallow import fields
 
 from picommon import pitime
-from .. import states
+from ..pi import states
 from .context import CTX
 
 #: Default ids of servers and databases are uuid5 of their (upper-case) name or path in this namespace.

@@ -16,7 +16,7 @@ from picommon.markedyaml import MarkedDict
 from picommon.markedyaml import format_path
 from picommon.markedyaml import locate
 
-from ..errors import ScenarioError
+from ..pi.errors import ScenarioError
 from .expand import expand
 
 if t.TYPE_CHECKING:

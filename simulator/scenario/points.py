@@ -9,7 +9,7 @@ from marshmallow import fields
 from marshmallow import post_load
 from marshmallow import validates_schema
 
-from .. import states
+from ..pi import states
 from . import model
 from .context import CTX
 from .fields import NAMESPACE

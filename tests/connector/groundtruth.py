@@ -8,10 +8,10 @@ from __future__ import annotations
 import orjson
 
 from simulator.backend import Simulator
-from simulator.encoder import items
+from simulator.pi.encoder import items
 from simulator.scenario import load_scenario
 from simulator.settings import Settings
-from simulator.streams import open_stream
+from simulator.backend.streams import open_stream
 
 NS_PER_TICK = 100
 

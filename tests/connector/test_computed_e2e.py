@@ -13,8 +13,8 @@ from connector.runner import extract
 from connector.sink import DeltaSink
 from picommon import pitime
 from simulator.archive.summaries import summarize
-from simulator.encoder import items
-from simulator.streams import open_stream
+from simulator.pi.encoder import items
+from simulator.backend.streams import open_stream
 from tests.connector.groundtruth import simulator_for
 from tests.connector.stubbing import stream_failure
 from tests.connector.stubbing import stub_answers

@@ -158,7 +158,7 @@ def test_the_scenario_file_names_admin_credentials(tmp_path):
 def test_serve_passes_admin_token_and_admin_open_to_the_settings(monkeypatch):
     from click.testing import CliRunner
 
-    from simulator import gunicorn_app
+    from simulator.serving import gunicorn_app
     from simulator.cli import main
 
     seen = []
@@ -186,7 +186,7 @@ def test_under_gunicorn_the_admin_token_reaches_every_worker(tmp_path):
 
 
 def test_the_contract_documents_the_admin_401(secured):
-    from simulator.contract import Contract
+    from simulator.serving.contract import Contract
 
     contract = Contract.load()
     admin_operations = [(m, p) for m, p, _ in contract.operations() if p.startswith("/__admin")]

@@ -9,7 +9,7 @@ import dataclasses
 import orjson
 import pytest
 
-from simulator.contract import Contract
+from simulator.serving.contract import Contract
 from simulator.scenario.model import Auth
 from simulator.scenario.model import User
 

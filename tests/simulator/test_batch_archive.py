@@ -52,8 +52,8 @@ def test_max_slots_bounds_each_point_and_says_how_far(sim):
 @pytest.mark.parametrize("max_count", [1, 7, 1000, 150_000 // 120])
 @pytest.mark.parametrize("window", [("*-1h", "*"), ("*-3d", "*-2d"), ("*-10m", "*+1h")])
 def test_stream_set_reads_equal_one_stream_reads(sim, max_count, window):
-    from simulator.params import Args
-    from simulator.queries import RecordedQuery
+    from simulator.pi.params import Args
+    from simulator.backend.queries import RecordedQuery
 
     query = RecordedQuery.from_args(Args([("startTime", window[0]), ("endTime", window[1]),
                                           ("maxCount", str(max_count))]), sim, 1)
@@ -67,7 +67,7 @@ def test_stream_set_reads_equal_one_stream_reads(sim, max_count, window):
 
 @pytest.mark.parametrize("fields", [None, ("Timestamp", "Value", "Good")])
 def test_stream_set_encoding_equals_one_stream_encoding(sim, fields):
-    from simulator import encoder
+    from simulator.pi import encoder
 
     fields = fields or encoder.ITEM_FIELDS
     now = sim.now()

@@ -103,7 +103,7 @@ def test_values_and_webid_errors_exit_2_with_a_message(args, words):
 
 
 def test_webid_decodes(tiny_scenario):
-    from simulator import webid
+    from simulator.pi import webid
 
     server = tiny_scenario.data_servers[0]
     text = webid.point(server.id, 3, server.name, "TINY.INT32")

@@ -1,4 +1,4 @@
-"""tests for contracts/piwebapi.yaml (valid, agrees with PI Web API 2018 SP1) and simulator.contract."""
+"""tests for contracts/piwebapi.yaml (valid, agrees with PI Web API 2018 SP1) and simulator.serving.contract."""
 from __future__ import annotations
 
 import json
@@ -14,8 +14,8 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # the package is not installed in the venv; run from the checkout
     sys.path.insert(0, str(REPO))
 
-from simulator.contract import Contract  # noqa: E402
-from simulator.contract import ContractViolation  # noqa: E402
+from simulator.serving.contract import Contract  # noqa: E402
+from simulator.serving.contract import ContractViolation  # noqa: E402
 
 CONTRACT_PATH = REPO / "contracts" / "piwebapi.yaml"
 OFFICIAL_PATH = REPO.parent / "shared" / "reference" / "piwebapi-swagger.json"

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from simulator.catalog import Catalog
+from simulator.backend.catalog import Catalog
 
 FRAMES = list(range(60))
 

@@ -5,7 +5,7 @@ import pytest
 from picommon.markedyaml import MarkedDict
 from picommon.markedyaml import MarkedList
 
-from simulator.errors import ScenarioError
+from simulator.pi.errors import ScenarioError
 from simulator.scenario.expand import expand
 from simulator.scenario.loader import read_yaml
 

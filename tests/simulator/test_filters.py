@@ -1,12 +1,12 @@
-"""simulator.filters: the subset of PI filter expressions the simulator evaluates, and the 400s."""
+"""simulator.pi.filters: the subset of PI filter expressions the simulator evaluates, and the 400s."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from simulator import filters
+from simulator.pi import filters
 from simulator.archive.values import Values
-from simulator.errors import InvalidParameterError
+from simulator.pi.errors import InvalidParameterError
 
 # five values; the fourth is a system state (bad)
 VALUES = Values(np.arange(5, dtype=np.int64), np.array([1.0, 5.0, 50.0, 0.0, 99.5]),

@@ -8,9 +8,9 @@ import uuid
 import pytest
 from flask import Flask
 
-from simulator import errors
+from simulator.pi import errors
 from simulator import mock
-from simulator.errors import UnauthorizedError
+from simulator.pi.errors import UnauthorizedError
 from simulator.scenario.model import Fault
 
 RECORDED = "/piwebapi/streams/F1DP/recorded"

@@ -6,10 +6,10 @@ import time
 import pytest
 from flask import Flask
 
-from simulator import errors
+from simulator.pi import errors
 from simulator import mock
-from simulator.errors import InjectedFault
-from simulator.errors import InvalidParameterError
+from simulator.pi.errors import InjectedFault
+from simulator.pi.errors import InvalidParameterError
 from simulator.mock import faults
 from simulator.mock.faults import FaultRules
 from simulator.scenario.model import Delay

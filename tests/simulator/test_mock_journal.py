@@ -7,10 +7,10 @@ import time
 import pytest
 from flask import Flask
 
-from simulator import errors
+from simulator.pi import errors
 from simulator import mock
-from simulator.errors import InvalidParameterError
-from simulator.errors import UnknownWebIdError
+from simulator.pi.errors import InvalidParameterError
+from simulator.pi.errors import UnknownWebIdError
 from simulator.mock.journal import Journal
 from simulator.mock.journal import LoggedRequest
 from simulator.mock.journal import redact

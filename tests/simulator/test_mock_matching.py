@@ -5,7 +5,7 @@ import base64
 
 import pytest
 
-from simulator.errors import InvalidParameterError
+from simulator.pi.errors import InvalidParameterError
 from simulator.mock.matching import RequestPattern
 from simulator.mock.matching import RequestView
 from simulator.mock.matching import edit_distance

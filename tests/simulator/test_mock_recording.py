@@ -12,7 +12,7 @@ from flask import Flask
 from flask import request
 from werkzeug.serving import make_server
 
-from simulator import errors
+from simulator.pi import errors
 from simulator import mock
 from simulator.mock import recording
 from simulator.mock.journal import LoggedRequest

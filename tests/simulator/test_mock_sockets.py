@@ -14,7 +14,8 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 APP = '''
 from flask import Flask
-from simulator import errors, mock
+from simulator import mock
+from simulator.pi import errors
 from simulator.mock.faults import parse_fault
 
 app = Flask("sockets")
@@ -56,9 +57,9 @@ def server(request, tmp_path):
         deadline = time.monotonic() + 20
         while True:
             try:
-                requests.get(base + "/__admin/health", timeout=1)
+                requests.get(base + "/__admin/health", timeout=5)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or a loaded machine
                 if time.monotonic() > deadline or proc.poll() is not None:
                     pytest.fail("gunicorn did not start")
                 time.sleep(0.1)

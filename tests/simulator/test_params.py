@@ -1,16 +1,16 @@
-"""simulator.params: query arguments -> typed values, case-insensitively, with 400s that name the
+"""simulator.pi.params: query arguments -> typed values, case-insensitively, with 400s that name the
 parameter; selectedFields parsing and trimming; the MaxReturnedItemsPerCall check."""
 from __future__ import annotations
 
 import pytest
 
 from picommon import pitime
-from simulator.errors import InvalidParameterError
-from simulator.errors import TooManyValuesError
-from simulator.params import Args
-from simulator.params import Selection
-from simulator.params import check_limit
-from simulator.params import select
+from simulator.pi.errors import InvalidParameterError
+from simulator.pi.errors import TooManyValuesError
+from simulator.pi.params import Args
+from simulator.pi.params import Selection
+from simulator.pi.params import check_limit
+from simulator.pi.params import select
 
 NOW = pitime.parse_time("2026-11-25T00:00:00Z", now=0)
 

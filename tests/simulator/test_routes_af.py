@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulator import webid
+from simulator.pi import webid
 
 from tests.conftest import contract_app
 from tests.conftest import relative

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from simulator import webid
+from simulator.pi import webid
 
 from tests.conftest import contract_app
 from tests.conftest import relative

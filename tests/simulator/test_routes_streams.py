@@ -38,7 +38,7 @@ def expected(sim, tag, values) -> list[tuple]:
     point = entry.point
     digital = {code: name for s in sim.scenario.digital_sets if s.name == point.digital_set for code, name in s.states}
     vocabulary = sim.archive.vocabulary(point) if point.point_type == "String" else ()
-    from simulator.states import SYSTEM
+    from simulator.pi.states import SYSTEM
 
     rows = []
     for x, v, s, f in zip(values.ticks.tolist(), values.value.tolist(), values.state.tolist(), values.flags.tolist()):
@@ -380,7 +380,7 @@ def test_malformed_web_ids_are_400(client, web_id):
 
 
 def test_well_formed_unknown_web_ids_are_404(client, sim):
-    from simulator import webid
+    from simulator.pi import webid
 
     server = sim.catalog.data_servers[0]
     for unknown in (webid.point(server.id, 999, server.name, "NO.SUCH.TAG"),

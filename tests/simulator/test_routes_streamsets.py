@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulator import webid
+from simulator.pi import webid
 
 from tests.conftest import contract_app
 

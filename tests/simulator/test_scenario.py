@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator import states
-from simulator.errors import ScenarioError
+from simulator.pi import states
+from simulator.pi.errors import ScenarioError
 from simulator.scenario import load_scenario
 from simulator.scenario import scenario_path
 from simulator.scenario import validate_file

@@ -7,7 +7,7 @@ import sys
 
 import requests
 
-from simulator.gunicorn_app import LIMIT_REQUEST_LINE
+from simulator.serving.gunicorn_app import LIMIT_REQUEST_LINE
 from simulator.testing import ROOT
 from simulator.testing import free_port
 from simulator.testing import wait_for_health

@@ -1,4 +1,4 @@
-"""Tests for simulator.webid: WebID 2.0 encode/decode against documented examples, and fuzzing."""
+"""Tests for simulator.pi.webid: WebID 2.0 encode/decode against documented examples, and fuzzing."""
 from __future__ import annotations
 
 import base64
@@ -17,14 +17,14 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # the package is not installed in the venv; run from a checkout
     sys.path.insert(0, str(REPO))
 
-from simulator import webid  # noqa: E402
-from simulator.webid import LAYOUTS  # noqa: E402
-from simulator.webid import WEB_ID_TYPES  # noqa: E402
-from simulator.webid import InvalidWebIdError  # noqa: E402
-from simulator.webid import WebIdInfo  # noqa: E402
-from simulator.webid import decode  # noqa: E402
-from simulator.webid import encode  # noqa: E402
-from simulator.webid import normalize_type  # noqa: E402
+from simulator.pi import webid  # noqa: E402
+from simulator.pi.webid import LAYOUTS  # noqa: E402
+from simulator.pi.webid import WEB_ID_TYPES  # noqa: E402
+from simulator.pi.webid import InvalidWebIdError  # noqa: E402
+from simulator.pi.webid import WebIdInfo  # noqa: E402
+from simulator.pi.webid import decode  # noqa: E402
+from simulator.pi.webid import encode  # noqa: E402
+from simulator.pi.webid import normalize_type  # noqa: E402
 
 SYSTEM = "96f9a00e-4d80-471f-aba9-ea89a1db402c"
 DATABASE = "a3a5ebaa-37ae-42dc-9d1e-b6bb7ec98bd2"

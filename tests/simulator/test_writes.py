@@ -320,7 +320,7 @@ def test_a_scenario_writes_file_keeps_writes_across_restarts(tiny_scenario, tmp_
 
 
 def test_a_writes_file_that_is_not_ours_fails_with_its_line(tiny_scenario, tmp_path):
-    from simulator.errors import ScenarioError
+    from simulator.pi.errors import ScenarioError
 
     kept = tmp_path / "kept.jsonl"
     kept.write_text('{"WebId": "F1DPnope", "updateOption": "Replace", "Ticks": 1, "Value": 1, "State": -1, '

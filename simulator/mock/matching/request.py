@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from urllib.parse import parse_qsl
 
-from ...errors import InvalidParameterError
+from ...pi.errors import InvalidParameterError
 from .distance import MatchResult
 from .distance import edit_distance
 from .values import ValuePattern

@@ -8,10 +8,10 @@ import re
 import typing as t
 from dataclasses import dataclass
 
-from ...errors import InvalidParameterError
-from ...jsonpath import JsonPathError
-from ...jsonpath import compile_path
-from ...jsonpath import select
+from ...pi.errors import InvalidParameterError
+from ...pi.jsonpath import JsonPathError
+from ...pi.jsonpath import compile_path
+from ...pi.jsonpath import select
 from .distance import edit_distance
 from .distance import json_diff
 
@@ -207,7 +207,7 @@ def _json_path_pattern(spec: dict, arg: object, where: str) -> ValuePattern:
 
 def json_path(document: object, expression: str) -> list:
     """Values selected by a JSONPath `expression` starting with '$': .name, ['name'], [n], [*], ..,
-    [?(@.a op v)], [?(@.a =~ /regex/i)] (see simulator.jsonpath)."""
+    [?(@.a op v)], [?(@.a =~ /regex/i)] (see simulator.pi.jsonpath)."""
     return select(document, _compiled(expression))
 
 

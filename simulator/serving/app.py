@@ -1,4 +1,4 @@
-"""simulator.app: create_app() wires settings, scenario, backend, routes, auth, mock and errors."""
+"""simulator.serving.app: create_app() wires settings, scenario, backend, routes, auth, mock and errors."""
 from __future__ import annotations
 
 import typing as t
@@ -7,18 +7,18 @@ from dataclasses import replace
 from flask import Flask
 
 from . import auth
-from . import console
-from . import errors
+from .. import console
+from ..pi import errors
 from picommon import pitime
-from . import mock
-from . import routes
-from . import updates
-from . import write_paths
-from .backend import Simulator
+from .. import mock
+from .. import routes
+from ..backend import updates
+from ..backend import write_paths
+from ..backend.simulator import Simulator
 from .paths import CaseInsensitivePaths
-from .scenario import load_scenario
-from .scenario.model import Scenario
-from .settings import Settings
+from ..scenario import load_scenario
+from ..scenario.model import Scenario
+from ..settings import Settings
 
 
 def create_app(scenario: Scenario | str | None = None, **overrides: t.Any) -> Flask:

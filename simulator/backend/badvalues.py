@@ -1,4 +1,4 @@
-"""simulator.badvalues: the values a scenario makes PI report as errors, arrays and failed streams.
+"""simulator.backend.badvalues: the values a scenario makes PI report as errors, arrays and failed streams.
 
 Whether a value is bad, and how, is a pure function of (seed, point, timestamp): the same whichever
 window, page, worker or stream set reads it. A stream set member fails (a WebException in its
@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import orjson
 
-from .archive import hashing
-from .scenario.model import TICKS_PER_SECOND
-from .scenario.model import BadValues
-from .scenario.model import Point
+from ..archive import hashing
+from ..scenario.model import TICKS_PER_SECOND
+from ..scenario.model import BadValues
+from ..scenario.model import Point
 
 KINDS = ("object", "errors", "field")
 GOOD = -1

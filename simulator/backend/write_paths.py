@@ -1,4 +1,4 @@
-"""simulator.write_paths: PI's write paths (streams/{webId}/value, streams/{webId}/recorded,
+"""simulator.backend.write_paths: PI's write paths (streams/{webId}/value, streams/{webId}/recorded,
 streamsets/recorded) from request body to archive writes, with PI's per-value substatuses.
 
 A TimedValue body becomes one `Event` of the point's own kind: a number, a digital state of the
@@ -20,22 +20,22 @@ from flask import current_app
 from flask import request
 
 from picommon import pitime
-from . import states
-from .archive.values import QUESTIONABLE
-from .archive.writes import BUFFER_OPTIONS
-from .archive.writes import UPDATE_OPTIONS
-from .archive.writes import Event
-from .archive.writes import WriteRefused
-from .archive.writes import Writes
-from .errors import ConflictError
-from .errors import InvalidParameterError
-from .errors import PIError
-from .errors import ScenarioError
-from .params import Args
+from ..pi import states
+from ..archive.values import QUESTIONABLE
+from ..archive.writes import BUFFER_OPTIONS
+from ..archive.writes import UPDATE_OPTIONS
+from ..archive.writes import Event
+from ..archive.writes import WriteRefused
+from ..archive.writes import Writes
+from ..pi.errors import ConflictError
+from ..pi.errors import InvalidParameterError
+from ..pi.errors import PIError
+from ..pi.errors import ScenarioError
+from ..pi.params import Args
 from .streams import Stream
 
 if t.TYPE_CHECKING:
-    from .archive.archive import PointArchive
+    from ..archive.archive import PointArchive
 
 MISSING = object()
 FieldRule = tuple[str, type, str]  # (field, the type it must have, how an error names that type)

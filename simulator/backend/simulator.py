@@ -1,4 +1,4 @@
-"""simulator.backend: the Simulator object, everything a request needs and nothing of HTTP.
+"""simulator.backend.simulator: the Simulator object, everything a request needs and nothing of HTTP.
 
 Holds the scenario, catalog, archive and clock. Routes find it at app.extensions["pisim"].
 
@@ -13,12 +13,12 @@ from flask import g
 from flask import has_request_context
 
 from picommon import pitime
-from .archive import Archive
+from ..archive import Archive
 from .catalog import Catalog
 from .entries import PointEntry
-from .errors import InvalidParameterError
-from .scenario.model import Scenario
-from .settings import Settings
+from ..pi.errors import InvalidParameterError
+from ..scenario.model import Scenario
+from ..settings import Settings
 from .streams import Stream
 from .streams import open_point_stream
 from .streams import open_stream

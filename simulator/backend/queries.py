@@ -1,4 +1,4 @@
-"""simulator.queries: the stream reads (recorded, interpolated, plot, summary, value...) as typed
+"""simulator.backend.queries: the stream reads (recorded, interpolated, plot, summary, value...) as typed
 queries, parsed once from a request and run against one stream or many.
 
 The same query objects serve /streams/{webId}/... and /streamsets/...; each checks PI's
@@ -11,20 +11,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import filters
+from ..pi import filters
 from picommon import pitime
-from .archive import Boundary
-from .archive import PointArchive
-from .archive import batch
-from .archive import writes
-from .archive.summaries import SUMMARY_TYPES
-from .archive.summaries import SummaryValue
-from .archive.summaries import summarize
-from .archive.summaries import summarize_static
-from .archive.values import Values
-from .errors import InvalidParameterError
-from .params import Args
-from .params import check_limit
+from ..archive import Boundary
+from ..archive import PointArchive
+from ..archive import batch
+from ..archive import writes
+from ..archive.summaries import SUMMARY_TYPES
+from ..archive.summaries import SummaryValue
+from ..archive.summaries import summarize
+from ..archive.summaries import summarize_static
+from ..archive.values import Values
+from ..pi.errors import InvalidParameterError
+from ..pi.params import Args
+from ..pi.params import check_limit
 from .streams import Stream
 
 BOUNDARY_TYPES = (Boundary.INSIDE, Boundary.OUTSIDE, Boundary.INTERPOLATED)

@@ -1,4 +1,4 @@
-"""simulator.catalog: every named object of a scenario, found by WebID, path or filter.
+"""simulator.backend.catalog: every named object of a scenario, found by WebID, path or filter.
 
 Data servers and their points, digital state sets, asset servers, databases, element templates,
 the element tree with its attributes, and event frames (explicit ones, and the ones schedules
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from . import webid
+from ..pi import webid
 from .entries import AssetServerEntry
 from .entries import AttributeEntry
 from .entries import DatabaseEntry
@@ -20,14 +20,14 @@ from .entries import EventFrameEntry
 from .entries import PointEntry
 from .entries import TemplateEntry
 from .entries import object_guid
-from .errors import InvalidParameterError
-from .errors import UnknownWebIdError
+from ..pi.errors import InvalidParameterError
+from ..pi.errors import UnknownWebIdError
 from .eventframes import EventFrameIndex
-from .scenario.model import AssetServer
-from .scenario.model import Attribute
-from .scenario.model import DigitalSet
-from .scenario.model import Element
-from .scenario.model import Scenario
+from ..scenario.model import AssetServer
+from ..scenario.model import Attribute
+from ..scenario.model import DigitalSet
+from ..scenario.model import Element
+from ..scenario.model import Scenario
 
 RESOLVED_CACHE = 200_000
 

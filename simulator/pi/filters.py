@@ -1,4 +1,4 @@
-"""simulator.filters: PI filter expressions over a stream's own values ('.' > 50 AND '.' < 80).
+"""simulator.pi.filters: PI filter expressions over a stream's own values ('.' > 50 AND '.' < 80).
 
 A small subset of PI's performance-equation syntax, evaluated vectorised: comparisons of '.' with
 numbers or quoted strings (=, <>, !=, <, <=, >, >=), AND, OR, NOT, parentheses, BadVal('.').
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .archive.values import Values
+from ..archive.values import Values
 from .errors import InvalidParameterError
 
 _TOKEN = re.compile(r"\s*(?:(?P<num>-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)|(?P<self>'\.')|(?P<str>\"[^\"]*\")"

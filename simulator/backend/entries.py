@@ -1,4 +1,4 @@
-"""simulator.entries: the catalog's objects (servers, points, databases, templates, elements,
+"""simulator.backend.entries: the catalog's objects (servers, points, databases, templates, elements,
 attributes, event frames) with their identities (WebID parts, stable GUIDs), and nothing else.
 
 Both the catalog (which builds and finds them) and the event-frame index (which generates frames on
@@ -10,14 +10,14 @@ import uuid
 from dataclasses import dataclass
 from dataclasses import field
 
-from .scenario.model import AssetServer
-from .scenario.model import Attribute
-from .scenario.model import Database
-from .scenario.model import DataServer
-from .scenario.model import Element
-from .scenario.model import ElementTemplate
-from .scenario.model import Point
-from .webid import Identified
+from ..scenario.model import AssetServer
+from ..scenario.model import Attribute
+from ..scenario.model import Database
+from ..scenario.model import DataServer
+from ..scenario.model import Element
+from ..scenario.model import ElementTemplate
+from ..scenario.model import Point
+from ..pi.webid import Identified
 
 NAMESPACE = uuid.UUID("0d7f1c52-9a43-4f0e-9a55-5e3c1b2a7c10")
 

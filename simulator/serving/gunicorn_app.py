@@ -1,4 +1,4 @@
-"""simulator.gunicorn_app: serve the app with gunicorn from Python (what `pi-sim serve` runs).
+"""simulator.serving.gunicorn_app: serve the app with gunicorn from Python (what `pi-sim serve` runs).
 
 The app is built once in the master (preload), so a bad scenario fails before any worker forks,
 and workers share the loaded scenario copy-on-write. The mock's state (stubs, journal, runtime
@@ -11,7 +11,7 @@ import sys
 
 from gunicorn.app.base import BaseApplication
 
-from .settings import Settings
+from ..settings import Settings
 
 # gunicorn's default: a request line (method, URL, version) longer than this gets 414 URI Too Long before
 # the app sees it, as a real PI Web API (HTTP.sys) answers 414 to a too-long URL. Clients that name many

@@ -1,4 +1,4 @@
-"""simulator.states: PI's SYSTEM digital state set (code -> display name) and lookups by name.
+"""simulator.pi.states: PI's SYSTEM digital state set (code -> display name) and lookups by name.
 
 Codes and names follow the AF SDK `AFSystemStateCode` enumeration (codes 210-259) and the
 display names PI Web API returns (`{"Name": "I/O Timeout", "Value": 246, "IsSystem": true}`);

@@ -1,4 +1,4 @@
-"""simulator.shapes: domain objects -> PI Web API JSON; the only module that spells PI's field names
+"""simulator.serving.shapes: domain objects -> PI Web API JSON; the only module that spells PI's field names
 for objects (encoder.py spells TimedValues).
 
 Every shaper takes `base` (the absolute URL of /piwebapi, no trailing slash) for Links and the
@@ -8,21 +8,21 @@ from __future__ import annotations
 
 import orjson
 
-from . import encoder
+from ..pi import encoder
 from picommon import pitime
-from .archive.summaries import SummaryValue
-from .archive.values import Values
-from .entries import AssetServerEntry
-from .entries import AttributeEntry
-from .entries import DatabaseEntry
-from .entries import DataServerEntry
-from .entries import ElementEntry
-from .entries import PointEntry
-from .entries import TemplateEntry
-from .entries import EventFrameEntry
-from .params import Selection
-from .params import select
-from .streams import Stream
+from ..archive.summaries import SummaryValue
+from ..archive.values import Values
+from ..backend.entries import AssetServerEntry
+from ..backend.entries import AttributeEntry
+from ..backend.entries import DatabaseEntry
+from ..backend.entries import DataServerEntry
+from ..backend.entries import ElementEntry
+from ..backend.entries import PointEntry
+from ..backend.entries import TemplateEntry
+from ..backend.entries import EventFrameEntry
+from ..pi.params import Selection
+from ..pi.params import select
+from ..backend.streams import Stream
 
 OPEN_END = "9999-12-31T23:59:59Z"
 ITEMS_MARKER = "\x00items\x00"
@@ -74,8 +74,8 @@ def point(entry: PointEntry, base: str, web_id_type: str) -> dict:
 
 def enumeration_set(name: str, states: tuple[tuple[int, str], ...], server: DataServerEntry, base: str,
                     web_id_type: str) -> dict:
-    from . import webid
-    from .entries import object_guid
+    from ..pi import webid
+    from ..backend.entries import object_guid
 
     guid = object_guid(server.id, "enumerationset", name)
     web_id = webid.encode("MS", owner="D", guids=(server.id, guid), path=f"{server.name}\\{name}",

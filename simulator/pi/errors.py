@@ -1,4 +1,4 @@
-"""simulator.errors: every error the simulator raises on purpose, and how PI renders it.
+"""simulator.pi.errors: every error the simulator raises on purpose, and how PI renders it.
 
 A PI Web API error body is ``{"Errors": ["message", ...]}``. `register(app)` makes Flask render
 every `PIError`, and werkzeug's own 404/405 (keeping ``Allow``), that way.

@@ -1,4 +1,4 @@
-"""simulator.paths: PI URLs are case-insensitive; Flask routes are not. This WSGI middleware
+"""simulator.serving.paths: PI URLs are case-insensitive; Flask routes are not. This WSGI middleware
 lower-cases the fixed words of a path (controller and action names) and leaves WebIDs alone."""
 from __future__ import annotations
 

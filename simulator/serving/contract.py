@@ -1,4 +1,4 @@
-"""simulator.contract: check responses against contracts/piwebapi.yaml, fast enough for every test."""
+"""simulator.serving.contract: check responses against contracts/piwebapi.yaml, fast enough for every test."""
 from __future__ import annotations
 
 import re
@@ -12,7 +12,7 @@ import jsonschema_rs
 import orjson
 import yaml
 
-DEFAULT_PATH = Path(__file__).resolve().parents[1] / "contracts" / "piwebapi.yaml"
+DEFAULT_PATH = Path(__file__).resolve().parents[2] / "contracts" / "piwebapi.yaml"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 ALWAYS = "x-pisim-always"
 # Schema Object keywords that are annotations, or that have no JSON Schema meaning once converted.

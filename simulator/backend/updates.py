@@ -1,4 +1,4 @@
-"""simulator.updates: PI's Stream Updates: markers registered per stream, and the events since one.
+"""simulator.backend.updates: PI's Stream Updates: markers registered per stream, and the events since one.
 
 A marker stands for (stream, the simulated time it was issued at, the write sequence number then).
 Retrieving it reports, as DataPipeEvents: the scenario's own changes since it was issued to the
@@ -25,15 +25,15 @@ from dataclasses import dataclass
 import orjson
 from flask import current_app
 
-from . import encoder
-from .archive import PointArchive
-from .archive.values import Values
-from .archive.writes import Change
-from .archive.writes import Event
-from .archive.writes import Writes
-from .archive.writes import as_values
-from .errors import ConflictError
-from .errors import UnknownWebIdError
+from ..pi import encoder
+from ..archive import PointArchive
+from ..archive.values import Values
+from ..archive.writes import Change
+from ..archive.writes import Event
+from ..archive.writes import Writes
+from ..archive.writes import as_values
+from ..pi.errors import ConflictError
+from ..pi.errors import UnknownWebIdError
 from .streams import Stream
 
 EXTENSION = "pisim.updates"

@@ -1,4 +1,4 @@
-"""simulator.auth: the scenario's authentication methods and PI's CSRF defence, as request hooks.
+"""simulator.serving.auth: the scenario's authentication methods and PI's CSRF defence, as request hooks.
 
 Anonymous (when enabled) lets everyone in, as in PI Web API. Otherwise every /piwebapi route needs
 valid Basic credentials or a Bearer token, and a failure is a 401 that carries one
@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from flask import g
 from flask import request
 
-from .errors import CsrfError
-from .errors import UnauthorizedError
-from .scenario.model import Admin
-from .scenario.model import Auth
-from .scenario.model import User
+from ..pi.errors import CsrfError
+from ..pi.errors import UnauthorizedError
+from ..scenario.model import Admin
+from ..scenario.model import Auth
+from ..scenario.model import User
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 ADMIN_REALM = "pi-sim admin"

@@ -1,4 +1,4 @@
-"""simulator.encoder: `Values` -> PI TimedValue JSON text, fast.
+"""simulator.pi.encoder: `Values` -> PI TimedValue JSON text, fast.
 
 Large recorded responses are the simulator's hot path (150,000 values a call), so items are spelled
 by string templates rather than built as dicts: each item is "{Timestamp" + value text + one of a
@@ -14,10 +14,10 @@ import numpy as np
 import orjson
 
 from picommon import pitime
-from .archive.values import ANNOTATED
-from .archive.values import QUESTIONABLE
-from .archive.values import SUBSTITUTED
-from .archive.values import Values
+from ..archive.values import ANNOTATED
+from ..archive.values import QUESTIONABLE
+from ..archive.values import SUBSTITUTED
+from ..archive.values import Values
 from .states import SYSTEM
 
 ITEM_FIELDS = ("Timestamp", "Value", "UnitsAbbreviation", "Good", "Questionable", "Substituted", "Annotated")

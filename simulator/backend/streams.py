@@ -1,4 +1,4 @@
-"""simulator.streams: what a stream WebID reads, a PI point or an AF attribute, as one interface.
+"""simulator.backend.streams: what a stream WebID reads, a PI point or an AF attribute, as one interface.
 
 A point, or an attribute with a PI Point data reference, reads the point's virtual archive (with the
 attribute's units when it has some). An attribute without a data reference is static: one value,
@@ -13,14 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import badvalues
-from .archive import Archive
-from .archive import PointArchive
-from .archive.values import NO_STATE
-from .archive.values import Values
+from ..archive import Archive
+from ..archive import PointArchive
+from ..archive.values import NO_STATE
+from ..archive.values import Values
 from .entries import AttributeEntry
 from .catalog import Catalog
 from .entries import PointEntry
-from .encoder import ValueFormat
+from ..pi.encoder import ValueFormat
 from .entries import EventFrameEntry
 
 

@@ -1,4 +1,5 @@
-"""simulator.jsonpath: the values a JSONPath selects in a JSON document (jsonpath-ng, parsed once)."""
+"""simulator.pi.jsonpath: the values a JSONPath selects in a JSON document (jsonpath-ng, parsed once): PI batch's
+Parameters and Resource paths (Json.NET's dialect) and WireMock's matchesJsonPath (Jayway's) both read it."""
 from __future__ import annotations
 
 import functools

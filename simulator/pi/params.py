@@ -1,4 +1,4 @@
-"""simulator.params: query arguments -> typed values, the way PI reads them.
+"""simulator.pi.params: query arguments -> typed values, the way PI reads them.
 
 PI matches parameter names and enum values case-insensitively. Every bad value becomes an
 InvalidParameterError (400) that names the parameter, the value and what was expected.
