@@ -7,7 +7,7 @@ wrapped around its stages (nothing in connector/ changes; the wrappers are remov
     points       the `points` table write
     planning     RecordedJob.plan (groups and first windows)
     http         sending each request and reading its body (PIClient._request, minus what it parses)
-    json decode  msgspec decoding of the value pages, orjson of the small answers
+    json decode  msgspec decoding of the value pages and of the small answers
     paging       the pager's own work: cursors, page boundaries, repeated-timestamp bookkeeping
     arrow build  convert.recorded_rows: values into Arrow columns
     window split rows split into older/newer than each tag's cursor (reading.read_window, the rest)

@@ -14,7 +14,7 @@ import typing as t
 from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
 
-import orjson
+import msgspec
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
@@ -307,8 +307,8 @@ class PIClient:
     def _check_web_exception(self, response: requests.Response) -> None:
         """PI's WebException: a 2xx whose stream broke mid-way; its StatusCode is the real status."""
         try:
-            document = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
+            document = msgspec.json.decode(response.content)
+        except msgspec.DecodeError:
             return
         if not isinstance(document, dict) or not isinstance(document.get("WebException"), dict):
             return
@@ -329,13 +329,13 @@ class PIClient:
         return self._request("GET", path, params=params)
 
     def get_json(self, path: str, params: Mapping[str, object] | None = None) -> t.Any:
-        """GET a path (or Link); the body parsed with orjson."""
+        """GET a path (or Link); the body parsed with msgspec."""
         return self._request("GET", path, params=params, parse=self._parse)
 
     def post_json(self, path: str, body: object = None, *, params: Mapping[str, object] | None = None) -> t.Any:
         """POST `body` as JSON (no body when None; PI takes some POSTs' arguments in the query, `params`);
-        the answer parsed with orjson (None for an empty body)."""
-        return self._request("POST", path, params=params, body=None if body is None else orjson.dumps(body),
+        the answer parsed with msgspec (None for an empty body)."""
+        return self._request("POST", path, params=params, body=None if body is None else msgspec.json.encode(body),
                              parse=self._parse)
 
     @staticmethod
@@ -343,8 +343,8 @@ class PIClient:
         if not content:
             return None
         try:
-            return orjson.loads(content)
-        except orjson.JSONDecodeError as exc:
+            return msgspec.json.decode(content)
+        except msgspec.DecodeError as exc:
             raise FatalError(f"the answer is not JSON ({exc}); first bytes: {content[:80]!r}") from None
 
     # ------------------------------------------------------------------ PI resources

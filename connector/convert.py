@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import orjson
+import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -154,7 +154,7 @@ def _mixed_numbers(values: list) -> tuple[pa.Array, list[int], dict[int, str], d
     states = [i for i in objects if values[i].Name is not None]
     problems = {i: _messages(values[i].Errors) for i in objects if values[i].Name is None}
     texts = {i: v for i, v in enumerate(values) if v.__class__ is str}
-    texts.update((i, orjson.dumps(v).decode()) for i, v in enumerate(values) if v.__class__ is list)
+    texts.update((i, msgspec.json.encode(v).decode()) for i, v in enumerate(values) if v.__class__ is list)
     numeric = list(values)
     for i in objects:
         numeric[i] = None
@@ -169,7 +169,7 @@ def _mixed_numbers(values: list) -> tuple[pa.Array, list[int], dict[int, str], d
 
 def _messages(found: list | None) -> list[str]:
     """An error object's `Errors` as texts (PI sends strings; anything else is kept as its JSON)."""
-    return [m if isinstance(m, str) else orjson.dumps(m).decode() for m in found or []] or ["error (no message)"]
+    return [m if isinstance(m, str) else msgspec.json.encode(m).decode() for m in found or []] or ["error (no message)"]
 
 
 def _property_errors(found: Sequence[PropertyError]) -> list[str]:

@@ -7,7 +7,7 @@ from urllib.parse import unquote_plus
 from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
 
-import orjson
+import msgspec
 
 if t.TYPE_CHECKING:
     from collections.abc import Sequence
@@ -57,7 +57,7 @@ def pi_errors(body: bytes | str | None) -> list[str]:
         return []
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     try:
-        document = orjson.loads(text)
+        document = msgspec.json.decode(text)
     except ValueError:
         document = None
     if isinstance(document, dict):

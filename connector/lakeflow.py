@@ -26,7 +26,7 @@ import hashlib
 from collections.abc import Iterator
 from collections.abc import Sequence
 
-import orjson
+import msgspec
 
 from .client import PIClient
 from .config import resolve_time
@@ -126,12 +126,12 @@ class PIConnector(*BASES):  # type: ignore[misc]
         now = dt.datetime.now(dt.timezone.utc)
         keys = sorted({r["web_id"] for r in self._snapshot(table, self._options(table, table_options))})
         known = (start_offset or {}).get("keys")
-        offset = {"keys": orjson.dumps(keys).decode()}
+        offset = {"keys": msgspec.json.encode(keys).decode()}
         if known is None:  # nothing seen before this call: nothing can have gone
             return iter(()), offset
         if known == offset["keys"]:
             return iter(()), offset  # the same keys as start_offset: unchanged, so the framework stops
-        gone = sorted(set(orjson.loads(known)) - set(keys))
+        gone = sorted(set(msgspec.json.decode(known)) - set(keys))
         return iter([{"web_id": w, "ingested_at": now, "run_id": "lakeflow"} for w in gone]), offset
 
     # -- partitions (SupportsPartitionedStream) ------------------------------------------------
@@ -268,8 +268,8 @@ def _rows(data) -> list[dict]:
 
 def _digest(rows: list[dict]) -> str:
     """What a snapshot holds, without when or by whom it was read: equal digests, nothing changed."""
-    content = sorted(orjson.dumps({k: v for k, v in r.items() if k not in ("ingested_at", "run_id")},
-                                  option=orjson.OPT_SORT_KEYS, default=str) for r in rows)
+    content = sorted(msgspec.json.encode({k: v for k, v in r.items() if k not in ("ingested_at", "run_id")},
+                                         order="sorted", enc_hook=str) for r in rows)
     return hashlib.sha256(b"\n".join(content)).hexdigest()
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-import orjson
+import msgspec
 
 from ..context import NS
 from ..context import RunContext
@@ -126,7 +126,7 @@ def _attribute_row(frame: dict, attribute: dict, value: dict | None) -> dict:
         "path": attribute.get("Path"), "type": attribute.get("Type"),
         "units": (value or {}).get("UnitsAbbreviation") or attribute.get("DefaultUnitsNameAbbreviation"),
         "data_reference": attribute.get("DataReferencePlugIn") or None,
-        "value_json": orjson.dumps(raw).decode() if value is not None else None, "value_numeric": numeric,
+        "value_json": msgspec.json.encode(raw).decode() if value is not None else None, "value_numeric": numeric,
         "value_string": text, "timestamp": parse_server_time(stamp) if stamp else None,
         "good": (value or {}).get("Good") if value is not None else None,
     }

@@ -1,4 +1,5 @@
-"""`pip install .[connector]` in a fresh virtualenv: no web-server packages, and it reads a simulator exactly."""
+"""`pip install .[connector]` in a fresh virtualenv: no web-server packages (nor a second JSON library),
+and it reads a simulator exactly."""
 from __future__ import annotations
 
 import os
@@ -20,7 +21,8 @@ from groundtruth import simulator_for  # noqa: E402
 
 START, END = "2026-11-24T22:00:00Z", "2026-11-24T23:00:00Z"
 NOW = "2026-11-25T00:00:00Z"
-WEB_SERVER_PACKAGES = ("flask", "werkzeug", "gunicorn", "faker", "jsonpath_ng")
+# web-server packages, and orjson: the connector has one JSON library (msgspec), the simulator its own
+NOT_FOR_THE_CONNECTOR = ("flask", "werkzeug", "gunicorn", "faker", "jsonpath_ng", "orjson")
 
 pytestmark = pytest.mark.slow
 
@@ -48,7 +50,7 @@ def run(python: Path, code: str, **kwargs) -> subprocess.CompletedProcess:
 def test_the_connector_extra_pulls_no_web_server_packages(connector_venv):
     probe = run(connector_venv / "bin" / "python", f"""
         import importlib.util
-        print(sorted(name for name in {WEB_SERVER_PACKAGES!r} if importlib.util.find_spec(name)))
+        print(sorted(name for name in {NOT_FOR_THE_CONNECTOR!r} if importlib.util.find_spec(name)))
         import connector.cli, connector.sink, connector.runner  # the extractor imports without them
     """, cwd="/")
     assert probe.returncode == 0, probe.stderr
