@@ -9,6 +9,7 @@ one by one. Columns are built with list comprehensions and one Arrow call each: 
 """
 from __future__ import annotations
 
+import operator
 import typing as t
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from .wire import TimedValue
 
 TS_NS = pa.timestamp("ns", tz="UTC")
 TS_US = pa.timestamp("us", tz="UTC")
+_ERRORS = operator.attrgetter("Errors")
 
 
 @dataclass(frozen=True)
@@ -119,15 +121,16 @@ def value_columns(items: Sequence[TimedValue], units: str | pa.Array) -> ValueCo
             system[i] = state.IsSystem
         digital_name = pa.array(names, type=pa.string())
         digital_code = pa.array(codes, type=pa.int32())
-    for i in [i for i, item in enumerate(items) if item.Errors]:  # PI's per-value PropertyErrors
-        problems.setdefault(i, []).extend(_property_errors(items[i].Errors or []))
+    if any(map(_ERRORS, items)):  # PI's per-value PropertyErrors (rare: looked for in C first)
+        for i in [i for i, item in enumerate(items) if item.Errors]:
+            problems.setdefault(i, []).extend(_property_errors(items[i].Errors or []))
     errors = pa.nulls(n, pa.string())
     if problems:
         messages: list[str | None] = [None] * n
         for i, found in problems.items():
             messages[i] = "; ".join(found)
         errors = pa.array(messages, type=pa.string())
-    good = pa.array([item.Good for item in items], type=pa.bool_())
+    good = _flags(items, "Good", usual=True)
     default = constant(units, n) if isinstance(units, str) else units
     if states or problems or numbers.null_count:  # PI gives no units to what is no data: system states and
         error_value = pc.and_(pc.invert(good), pc.and_(numbers.is_null(), string_value.is_null()))  # errors
@@ -140,25 +143,43 @@ def value_columns(items: Sequence[TimedValue], units: str | pa.Array) -> ValueCo
     return ValueColumns(
         value=numbers, string_value=string_value, digital_name=digital_name, digital_code=digital_code,
         is_system=pa.array(system), good=good,
-        questionable=pa.array([item.Questionable for item in items], type=pa.bool_()),
-        substituted=pa.array([item.Substituted for item in items], type=pa.bool_()),
-        annotated=pa.array([item.Annotated for item in items], type=pa.bool_()),
+        questionable=_flags(items, "Questionable", usual=False),
+        substituted=_flags(items, "Substituted", usual=False),
+        annotated=_flags(items, "Annotated", usual=False),
         units=units_column, errors=errors)
+
+
+def _flags(items: Sequence[TimedValue], name: str, *, usual: bool) -> pa.Array:
+    """A quality flag as a column: a check in C first, since nearly every value has the usual flag."""
+    flag = operator.attrgetter(name)
+    if (all(map(flag, items)) if usual else not any(map(flag, items))):
+        return pa.array(np.full(len(items), usual))
+    return pa.array(list(map(flag, items)), type=pa.bool_())
 
 
 def _mixed_numbers(values: list) -> tuple[pa.Array, list[int], dict[int, str], dict[int, list[str]]]:
     """The numeric column of values that are not all numbers (NULL where a value is not one); the
     positions of the digital states; the texts of strings and of arrays (as JSON); the messages of
-    error objects."""
-    objects = [i for i, v in enumerate(values) if v.__class__ is StateValue]
-    states = [i for i in objects if values[i].Name is not None]
-    problems = {i: _messages(values[i].Errors) for i in objects if values[i].Name is None}
-    texts = {i: v for i, v in enumerate(values) if v.__class__ is str}
-    texts.update((i, msgspec.json.encode(v).decode()) for i, v in enumerate(values) if v.__class__ is list)
+    error objects. One pass finds the odd values (PI pages are mostly numbers, with a few states)."""
+    odd = [i for i, v in enumerate(values) if v.__class__ is not float and v.__class__ is not int and v is not None]
+    states: list[int] = []
+    texts: dict[int, str] = {}
+    problems: dict[int, list[str]] = {}
     numeric = list(values)
-    for i in objects:
-        numeric[i] = None
-    for i in texts:
+    for i in odd:
+        value = values[i]
+        kind = value.__class__
+        if kind is StateValue:
+            if value.Name is not None:
+                states.append(i)
+            else:
+                problems[i] = _messages(value.Errors)
+        elif kind is str:
+            texts[i] = value
+        elif kind is list:
+            texts[i] = msgspec.json.encode(value).decode()
+        else:
+            continue  # booleans (and int subclasses): left for the numeric column below
         numeric[i] = None
     try:
         numbers = pa.array(numeric, type=pa.float64())
