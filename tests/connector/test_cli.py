@@ -152,6 +152,22 @@ def test_run_then_status_shows_row_counts_and_cursors(sim_url, tmp_path):
     assert "_checkpoints" not in table  # internal tables are not listed
 
 
+def test_a_run_keeps_pandas_out_of_its_process_and_stays_exact(sim_url, tmp_path):
+    """pyarrow would import pandas (0.3-0.4 s) on the first array; the CLI never needs it."""
+    import importlib.util
+
+    assert importlib.util.find_spec("pandas") is not None  # installed here, so the test can fail
+    run = cli("run", str(tiny_config(tmp_path, sim_url)), "--no-progress", cwd=tmp_path,
+              env={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert run.returncode == 0, run.stderr[-2000:]
+    imported = [line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines() if line.startswith("import time:")]
+    assert "pyarrow.lib" in imported and "deltalake" in imported
+    assert "pandas" in imported  # pyarrow did try (importtime lists the attempt)...
+    assert not [name for name in imported if name.startswith("pandas.")]  # ...and got none of pandas
+    truth = expected_rows(simulator_for("qa-tiny"), _ns(START), _ns(END))
+    assert DeltaSink(str(tmp_path / "lake")).count("recorded_values") == len(truth)
+
+
 def _table(text: str) -> dict[str, list[str]]:
     rows = {}
     for line in text.splitlines():
