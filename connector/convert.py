@@ -130,7 +130,7 @@ def value_columns(items: Sequence[TimedValue], units: str | pa.Array) -> ValueCo
         for i, found in problems.items():
             messages[i] = "; ".join(found)
         errors = pa.array(messages, type=pa.string())
-    good = _flags(items, "Good", usual=True)
+    good = pa.array([item.Good for item in items], type=pa.bool_())
     default = constant(units, n) if isinstance(units, str) else units
     if states or problems or numbers.null_count:  # PI gives no units to what is no data: system states and
         error_value = pc.and_(pc.invert(good), pc.and_(numbers.is_null(), string_value.is_null()))  # errors
@@ -143,18 +143,10 @@ def value_columns(items: Sequence[TimedValue], units: str | pa.Array) -> ValueCo
     return ValueColumns(
         value=numbers, string_value=string_value, digital_name=digital_name, digital_code=digital_code,
         is_system=pa.array(system), good=good,
-        questionable=_flags(items, "Questionable", usual=False),
-        substituted=_flags(items, "Substituted", usual=False),
-        annotated=_flags(items, "Annotated", usual=False),
+        questionable=pa.array([item.Questionable for item in items], type=pa.bool_()),
+        substituted=pa.array([item.Substituted for item in items], type=pa.bool_()),
+        annotated=pa.array([item.Annotated for item in items], type=pa.bool_()),
         units=units_column, errors=errors)
-
-
-def _flags(items: Sequence[TimedValue], name: str, *, usual: bool) -> pa.Array:
-    """A quality flag as a column: a check in C first, since nearly every value has the usual flag."""
-    flag = operator.attrgetter(name)
-    if (all(map(flag, items)) if usual else not any(map(flag, items))):
-        return pa.array(np.full(len(items), usual))
-    return pa.array(list(map(flag, items)), type=pa.bool_())
 
 
 def _mixed_numbers(values: list) -> tuple[pa.Array, list[int], dict[int, str], dict[int, list[str]]]:
