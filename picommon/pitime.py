@@ -357,6 +357,29 @@ def parse_interval(text: str, *, allow_zero: bool = False) -> Interval:
     return interval
 
 
+def parse_duration(text: str, *, allow_zero: bool = False) -> int:
+    """Parse a fixed-length, forward duration ("5s", "10m", "1.5d", "2w", "0.5s", "01:30:00") to ticks.
+
+    The same grammar as `parse_interval`, without what has no fixed length or runs backwards:
+    what a scenario's spacing or a connector's window needs.
+
+    Raises:
+        TimeParseError: malformed; months or years; negative; zero unless `allow_zero`; longer than
+            the years PI can store.
+    """
+    interval = parse_interval(text, allow_zero=allow_zero)
+    if interval.months:
+        msg = f"duration {text!r}: months and years have no fixed length; use days ('30d')"
+        raise TimeParseError(msg)
+    if interval.ticks < 0:
+        msg = f"duration {text!r} must not be negative"
+        raise TimeParseError(msg)
+    if interval.ticks > MAX_TICKS:
+        msg = f"duration {text!r} is longer than the years PI can store"
+        raise TimeParseError(msg)
+    return interval.ticks
+
+
 def interval_times(start: int, end: int, interval: Interval, tz: zoneinfo.ZoneInfo | str | None = None,
                    *, max_count: int | None = None) -> np.ndarray:
     """The grid of times from `start` to `end` every `interval`, as AF GetIntervalTimes lays it out.

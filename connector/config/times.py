@@ -2,26 +2,15 @@
 
 `resolve_time` gives the UTC instant of a PI time string with picommon.pitime's parser (the
 simulator's), so both halves read "*-1d", "t+6h", "mon" or ISO 8601 with an offset the same way.
-`parse_duration` reads the connector's own durations ("10m", "1.5d"): a number and a fixed-length
-unit.
+`parse_duration` reads the connector's durations ("10m", "1.5d") with the same module's duration
+parser: a number and a fixed-length unit.
 """
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from picommon import pitime
 
-_UNITS = {
-    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), "seconds"),
-    **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), "minutes"),
-    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), "hours"),
-    **dict.fromkeys(("d", "day", "days"), "days"),
-    **dict.fromkeys(("w", "wk", "wks", "week", "weeks"), "weeks"),
-    **dict.fromkeys(("mo", "mon", "month", "months"), "months"),
-    **dict.fromkeys(("y", "yr", "yrs", "year", "years"), "years"),
-}
-_AMOUNT = re.compile(r"\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-z]+)\s*", re.IGNORECASE)
 TIME_HELP = ("a PI time: *, *-1d, t, y, today, yesterday, a weekday or month name (with +/- offsets such as "
              "t+6h) or ISO 8601")
 
@@ -46,19 +35,17 @@ def resolve_time(text: str, now: dt.datetime) -> dt.datetime:
 
 
 def parse_duration(text: str) -> dt.timedelta:
-    """A duration such as "10m", "1h", "1.5d", "2w" (units s, m, h, d, w and their long names).
+    """A duration such as "10m", "1h", "1.5d", "2w" or "0s": picommon.pitime.parse_duration, the
+    simulator's reader, so a spacing or window means the same to both halves (a .NET TimeSpan such
+    as "01:30:00" is read too, as PI does).
 
     Raises:
-        ValueError: not a number and a unit, or a unit without a fixed length (months, years).
+        ValueError: not a number and a unit, negative, or a unit without a fixed length (months, years).
     """
     if not isinstance(text, str):
         raise ValueError(f"{text!r} is not a duration such as 10m, 1h or 1d")
-    match = _AMOUNT.fullmatch(text)
-    if match is None:
-        raise ValueError(f"{text!r} is not a duration such as 10m, 1h or 1d")
-    kind = _UNITS.get(match.group(2).lower())
-    if kind is None:
-        raise ValueError(f"{text!r}: unknown unit {match.group(2)!r}; use s, m, h, d or w")
-    if kind in ("months", "years"):
-        raise ValueError(f"{text!r}: {kind} have no fixed length; use d or w")
-    return dt.timedelta(**{kind: float(match.group(1))})
+    try:
+        ticks = pitime.parse_duration(text, allow_zero=True)
+    except pitime.TimeParseError as exc:
+        raise ValueError(str(exc)) from None
+    return dt.timedelta(microseconds=ticks // 10)

@@ -165,7 +165,8 @@ def test_from_dict_defaults_and_errors_without_lines(tmp_path):
     assert config.source.retry.attempts == 6 and config.af.enabled and not config.interpolated.enabled
     with pytest.raises(ConfigError) as info:
         ConnectorConfig.from_dict(minimal(recorded={"lookback": "10 parsecs"}), source="lakeflow options")
-    assert str(info.value).startswith("lakeflow options: recorded.lookback: '10 parsecs': unknown unit")
+    assert str(info.value).startswith(
+        "lakeflow options: recorded.lookback: interval '10 parsecs' has an unknown unit 'parsecs'")
     assert info.value.line is None
 
 
@@ -224,13 +225,13 @@ def test_resolve_time_rejects(text):
 @pytest.mark.parametrize("text, expected", [
     ("10m", dt.timedelta(minutes=10)), ("1h", dt.timedelta(hours=1)), ("1.5d", dt.timedelta(hours=36)),
     ("30 s", dt.timedelta(seconds=30)), ("2w", dt.timedelta(days=14)), ("3 hours", dt.timedelta(hours=3)),
-    ("0s", dt.timedelta(0)),
+    ("0s", dt.timedelta(0)), ("250ms", dt.timedelta(milliseconds=250)), ("01:30:00", dt.timedelta(minutes=90)),
 ])
 def test_parse_duration(text, expected):
     assert parse_duration(text) == expected
 
 
-@pytest.mark.parametrize("text", ["10", "h", "-1h", "1mo", "1y", "1 parsec", "1h30m"])
+@pytest.mark.parametrize("text", ["10", "h", "-1h", "1mo", "1y", "1 parsec", "1h30m", "-00:30:00"])
 def test_parse_duration_rejects(text):
     with pytest.raises(ValueError):
         parse_duration(text)

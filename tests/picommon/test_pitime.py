@@ -28,6 +28,7 @@ from picommon.pitime import format_times  # noqa: E402
 from picommon.pitime import format_times_prefixed  # noqa: E402
 from picommon.pitime import from_ticks  # noqa: E402
 from picommon.pitime import interval_times  # noqa: E402
+from picommon.pitime import parse_duration  # noqa: E402
 from picommon.pitime import parse_interval  # noqa: E402
 from picommon.pitime import parse_time  # noqa: E402
 from picommon.pitime import resolve_timezone  # noqa: E402
@@ -116,6 +117,25 @@ def test_parse_interval(text, ticks, months):
     interval = parse_interval(text)
     assert (interval.ticks, interval.months) == (ticks, months)
     assert interval == Interval(ticks, months)
+
+
+@pytest.mark.parametrize("text, ticks", [
+    ("5s", 5 * TICKS_PER_SECOND), ("1.5d", 36 * 3600 * TICKS_PER_SECOND), ("250ms", TICKS_PER_SECOND // 4),
+    ("01:30:00", 5400 * TICKS_PER_SECOND), ("2 weeks", 14 * TICKS_PER_DAY),
+])
+def test_parse_duration(text, ticks):
+    assert parse_duration(text) == ticks
+
+
+@pytest.mark.parametrize("text, message", [
+    ("1mo", "months and years have no fixed length"), ("1y", "months and years have no fixed length"),
+    ("-1h", "must not be negative"), ("0s", "is zero"), ("1h30m", "is not valid"),
+    ("99999y", "no fixed length"), ("5000000d", "longer than the years PI can store"),
+])
+def test_parse_duration_rejects(text, message):
+    with pytest.raises(TimeParseError, match=message):
+        parse_duration(text)
+    assert parse_duration("0s", allow_zero=True) == 0
 
 
 def test_interval_properties():
