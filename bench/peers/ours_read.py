@@ -9,6 +9,7 @@ for Spark, "master": "local[N]". Prints one JSON line like the peers' scripts: v
 extraction into Delta, or the Spark read), import_seconds, pairs and duplicates of (tag, timestamp).
 """
 import json
+import os
 import sys
 import time
 
@@ -54,6 +55,8 @@ def spark(spec: dict):
 
     from connector.spark import PIDataSource
 
+    # Spark's Python workers run `python3` from PATH unless told: they need this venv's pyarrow
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     session = (SparkSession.builder.master(spec["master"]).appName("bench-ours-spark")
                .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.session.timeZone", "UTC").getOrCreate())
