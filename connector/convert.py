@@ -232,9 +232,3 @@ def recorded_rows(streams: Sequence[tuple[StreamInfo, Sequence[TimedValue]]], sc
                   run_id: str, ingested_at_us: int) -> pa.Table:
     """Rows of `recorded_values` (with the same-timestamp ordinal) for several streams' events."""
     return value_rows(streams, schema, run_id=run_id, ingested_at_us=ingested_at_us)
-
-
-def recorded_table(stream: StreamInfo, items: Sequence[TimedValue], schema: pa.Schema, *,
-                   run_id: str, ingested_at_us: int) -> pa.Table:
-    """Rows of `recorded_values` for one stream's events."""
-    return recorded_rows([(stream, items)], schema, run_id=run_id, ingested_at_us=ingested_at_us)

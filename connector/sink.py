@@ -47,7 +47,7 @@ DELETE_MARKER = "__pi_connector_delete"  # a MERGE source column: this source ro
 
 
 class DeltaSink:
-    """The bronze tables under one root: create, append, MERGE, overwrite, delete, read.
+    """The bronze tables under one root: create, append, MERGE, delete, read.
 
     Every table is `<root>/<table.name>`. Each call opens the table afresh (so it sees other writers'
     commits), checks its schema once per sink, and wraps deltalake's errors into `SinkError` naming the
@@ -275,25 +275,6 @@ class DeltaSink:
             inserts = {f"{TARGET}.`{name}`": f"{SOURCE}.`{name}`" for name in table.schema.names}
             metrics = merger.when_not_matched_insert(inserts, predicate=kept_row).execute()
             log.debug("merge (with deletes) into %s: %s", table.name, metrics)
-            return delta.version()
-
-    def overwrite(
-        self, table: TableLike, data: ArrowData, *, metadata: Mapping[str, t.Any] | None = None
-    ) -> int:
-        """Replace all rows of a (snapshot) table with `data` in one commit; returns the new version."""
-        table = resolve(table)
-        source = materialize(table, data)
-        table.validate(source)
-        reject_duplicate_keys(table, source)
-        delta = self._prepare(table)
-        with self._commit(table, "overwrite"):
-            write_deltalake(
-                delta,
-                source,
-                mode="overwrite",
-                partition_by=list(table.partition_by) or None,
-                commit_properties=commit_properties(metadata),
-            )
             return delta.version()
 
     def delete(

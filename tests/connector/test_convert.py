@@ -10,7 +10,6 @@ import pytest
 from connector.convert import StreamInfo
 from connector.convert import ordinals
 from connector.convert import recorded_rows
-from connector.convert import recorded_table
 from connector.convert import timestamps_ns
 from connector.convert import value_columns
 from connector.tables import RecordedValues
@@ -35,8 +34,8 @@ def item(stamp: str, value, **flags) -> dict:
 
 
 def rows(items: list[dict], units: str = "degC", web_id: str = "W1", tag: str = "T1") -> list[dict]:
-    table = recorded_table(StreamInfo(web_id, tag, units), decode(items), SCHEMA, run_id="run-1",
-                           ingested_at_us=INGESTED_US)
+    table = recorded_rows([(StreamInfo(web_id, tag, units), decode(items))], SCHEMA, run_id="run-1",
+                          ingested_at_us=INGESTED_US)
     assert table.schema.equals(SCHEMA)
     RecordedValues.validate(table)
     return table.to_pylist()

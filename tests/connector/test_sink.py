@@ -246,17 +246,6 @@ def test_versions_and_custom_metadata_in_history(sink: DeltaSink):
     assert len(sink.history(RecordedValues, limit=1)) == 1
 
 
-def test_overwrite_replaces_a_snapshot(sink: DeltaSink):
-    def points(*ids: int) -> pa.Table:
-        rows = [{"web_id": f"P{i}", "point_id": i, "ingested_at": 0, "run_id": "r"} for i in ids]
-        return pa.Table.from_pylist(rows, schema=Points.schema)
-
-    sink.append(Points, points(1, 2, 3))
-    assert sink.overwrite(Points, points(2, 4)) == 2
-    assert sink.read(Points).sort_by("web_id").equals(points(2, 4))
-    assert sink.count(Points) == 2
-
-
 def test_delete_and_compact(sink: DeltaSink):
     for hour in range(3):
         sink.append(RecordedValues, recorded(1, 10, BASE_NS + hour * 3600 * 10**9, 10**9))
