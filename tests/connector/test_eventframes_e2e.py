@@ -1,36 +1,68 @@
 """End to end: event_frames and event_frame_attributes.
 
-With tests/scenarios/realtime-frames.yaml (real-time clock, a 3 s frame every 5 s), a frame the
-first run saw open has closed by the second run: its row is updated in place, not duplicated. With
-qa-tiny (fixed clock) the explicit frames land with the attribute values the simulator serves."""
+With tests/scenarios/realtime-frames.yaml (a 3 s frame every 5 s, served in process with a pinned
+clock that each test moves between runs, so nothing waits for the wall clock), a frame the first
+run saw open has closed by the second run: its row is updated in place, not duplicated, and a
+later run reads only the frames of its own window. With qa-tiny (fixed clock) the explicit frames
+land with the attribute values the simulator serves."""
 from __future__ import annotations
 
 import datetime as dt
-import time
+import threading
 from pathlib import Path
 
 import orjson
 import pytest
 import requests
+from werkzeug.serving import make_server
 
 from connector.config import ConnectorConfig
-from connector.paging import parse_ns
+from connector.context import NS
+from connector.paging import format_ns, parse_ns
 from connector.runner import extract
 from connector.sink import DeltaSink
 from connector.state import Checkpoints
-from simulator.testing import SimulatorProcess
+from picommon import pitime
+from simulator.scenario import load_scenario
+from tests.conftest import contract_app
 
 pytestmark = pytest.mark.e2e
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "realtime-frames.yaml"
 OPEN_END = "9999-12-31T23:59:59Z"
 UTC = dt.timezone.utc
+DATABASE = "\\\\PIAF01\\RealtimeDB"
+# the scenario loads at LOADED: its schedule ("*-1m", every 5 s, 3 s long) starts a frame at LOADED
+LOADED = "2026-11-25T06:00:00Z"
+SECOND = pitime.TICKS_PER_SECOND
 
 
-@pytest.fixture(scope="module")
+class Realtime:
+    """realtime-frames.yaml served on a loopback port, its clock pinned and moved by the test."""
+
+    def __init__(self) -> None:
+        app = contract_app(load_scenario(SCENARIO, now=LOADED))
+        self.backend = app.extensions["pisim"]
+        self.loaded = self.backend.now()
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def at(self, seconds: float) -> None:
+        """Set the server's clock to LOADED + `seconds`."""
+        self.backend.set_now(self.loaded + int(seconds * SECOND))
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join()
+
+
+@pytest.fixture()
 def realtime():
-    with SimulatorProcess(str(SCENARIO)) as sim:
-        yield sim
+    served = Realtime()
+    yield served
+    served.stop()
 
 
 def config(url: str, lake, **frames) -> ConnectorConfig:
@@ -74,33 +106,23 @@ def check_unique(sink: DeltaSink) -> None:
 def test_a_frame_seen_open_is_updated_when_it_closes_not_duplicated(realtime, tmp_path):
     cfg = config(realtime.url, tmp_path, start="*-30s", lookback="2s")
     sink = DeltaSink(str(tmp_path))
-    database = "\\\\PIAF01\\RealtimeDB"
 
-    # run until a run catches a frame in progress (60% of the time one is)
-    open_rows = []
-    for _ in range(8):
-        extract(cfg)
-        open_rows = [r for r in frames(sink) if r["is_open"]]
-        if open_rows:
-            break
-        time.sleep(0.7)
-    assert open_rows, "no run saw a frame in progress"
+    realtime.at(1)  # the frame that started at LOADED is in progress (it ends at LOADED + 3 s)
+    extract(cfg)
+    open_rows = [r for r in frames(sink) if r["is_open"]]
+    assert len(open_rows) == 1
     check_unique(sink)
     frame = open_rows[0]
     assert frame["end_time"] is None and frame["name"].startswith("CYCLE-")
-    first_cursor = Checkpoints(sink).load("event_frames")[database].cursor_ns
+    first_cursor = Checkpoints(sink).load("event_frames")[DATABASE].cursor_ns
     mine = [a for a in attributes(sink) if a["event_frame_web_id"] == frame["web_id"]]
     assert sorted(a["name"] for a in mine) == ["Product", "Target", "Temperature"]
     assert len(attributes(sink)) == 3 * len(frames(sink))
 
-    # wait (a few seconds of real time) until the simulator says the frame has ended
-    deadline = time.monotonic() + 15
-    while True:
-        end_text = served(realtime.url, f"eventframes/{frame['web_id']}", selectedFields="EndTime")["EndTime"]
-        if not end_text.startswith("9999"):
-            break
-        assert time.monotonic() < deadline, "the frame never closed"
-        time.sleep(0.25)
+    assert served(realtime.url, f"eventframes/{frame['web_id']}", selectedFields="EndTime")["EndTime"] == OPEN_END
+    realtime.at(4.5)  # it has ended
+    end_text = served(realtime.url, f"eventframes/{frame['web_id']}", selectedFields="EndTime")["EndTime"]
+    assert server_time(end_text) == server_time(LOADED) + dt.timedelta(seconds=3)
 
     extract(cfg)
     check_unique(sink)
@@ -122,24 +144,33 @@ def test_a_frame_seen_open_is_updated_when_it_closes_not_duplicated(realtime, tm
     assert 44.0 <= by_name["Temperature"]["value_numeric"] <= 56.0
     assert by_name["Product"]["value_string"] == {a["name"]: a for a in mine}["Product"]["value_string"]
     # the search window of the database moved on
-    second_cursor = Checkpoints(sink).load("event_frames")[database].cursor_ns
+    second_cursor = Checkpoints(sink).load("event_frames")[DATABASE].cursor_ns
     assert second_cursor > first_cursor
     assert second_cursor >= parse_ns(end_text)
 
 
 def test_frames_that_ended_before_the_lookback_are_not_read_again(realtime, tmp_path):
-    cfg = config(realtime.url, tmp_path, start="*-20s", lookback="1s")
+    cfg = config(realtime.url, tmp_path, start="*-40s", lookback="1s")
     sink = DeltaSink(str(tmp_path))
+    realtime.at(1)
     report = extract(cfg)
     first = {r["web_id"]: r for r in frames(sink)}
-    assert report.tables["event_frames"].rows == len(first) >= 3
-    time.sleep(1.2)
+    assert report.tables["event_frames"].rows == len(first) == 9  # LOADED - 40 s .. LOADED + 1 s
+    cursor_ns = Checkpoints(sink).load("event_frames")[DATABASE].cursor_ns
+    assert cursor_ns == parse_ns(LOADED) + NS
+    realtime.at(2.2)
     report = extract(cfg)
-    # the second run reads only what overlaps [cursor - 1 s, now]: one or two frames, not the 20 s again
-    assert 0 < report.tables["event_frames"].rows <= 2 < len(first)
+    # the second run reads exactly what overlaps [cursor - 1 s, its server time], not the 40 s again
+    database = served(realtime.url, "assetdatabases", path=DATABASE, selectedFields="WebId")["WebId"]
+    end = report.server_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    window = served(realtime.url, f"assetdatabases/{database}/eventframes", searchMode="Overlapped",
+                    startTime=format_ns(cursor_ns - NS), endTime=end,
+                    selectedFields="Items.Name")["Items"]
+    assert report.tables["event_frames"].rows == len(window) == 1  # the frame that started at LOADED
     check_unique(sink)
     rows = {r["web_id"]: r for r in frames(sink)}
     assert set(first) <= set(rows)
+    assert {w["Name"] for w in window} <= {r["name"] for r in rows.values()}
     old = [w for w, r in first.items() if not r["is_open"]]
     assert all(rows[w]["end_time"] == first[w]["end_time"] for w in old)
 
