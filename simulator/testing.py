@@ -15,11 +15,16 @@ client's output with, value by value:
 """
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import typing as t
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -27,6 +32,15 @@ from pathlib import Path
 from .serving.gunicorn_app import LIMIT_REQUEST_LINE
 
 ROOT = Path(__file__).resolve().parents[1]
+_PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when the thread that started it ends
+# looked up here, not in the forked child (where a loader lock held by another thread could block it)
+_prctl = ctypes.CDLL(None).prctl if sys.platform.startswith("linux") else None
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM when the parent goes, so no gunicorn outlives a killed test run."""
+    if _prctl is not None:
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_port() -> int:
@@ -36,15 +50,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for_health(url: str, process: subprocess.Popen, *, timeout: float = 60.0) -> None:
-    """Wait until `url`/health answers 200; RuntimeError (with its output, if piped) if the process
-    exits first or the time runs out."""
+def wait_for_health(url: str, process: subprocess.Popen, *, timeout: float = 60.0,
+                    output: t.Callable[[], str] | None = None) -> None:
+    """Wait until `url`/health answers 200; RuntimeError (with what `output()` returns, or the
+    process's piped stdout) if the process exits first or the time runs out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            output = process.stdout.read() if process.stdout is not None else ""
-            output = output.decode(errors="replace") if isinstance(output, bytes) else output
-            raise RuntimeError(f"the simulator exited: {output}")
+            if output is not None:
+                text = output()
+            else:
+                piped = process.stdout.read() if process.stdout is not None else ""
+                text = piped.decode(errors="replace") if isinstance(piped, bytes) else piped
+            raise RuntimeError(f"the simulator exited: {text}")
         try:
             with urllib.request.urlopen(url + "/health", timeout=1) as response:
                 if response.status == 200:
@@ -122,11 +140,16 @@ class GroundTruth:
 
 
 class SimulatorProcess:
-    """gunicorn serving a scenario on 127.0.0.1:<free port> until stop()."""
+    """gunicorn serving a scenario on 127.0.0.1:<free port> until stop().
+
+    Its output (gunicorn's and the app's log) goes to a temporary file, never to a pipe nobody reads
+    (a full pipe would stall the server); `output()` returns it. On Linux the server gets SIGTERM
+    when the thread that started it ends (`die_with_parent`), so a test run killed before its
+    fixtures' teardown leaves no server behind; pass False to start one from a short-lived thread."""
 
     def __init__(self, scenario: str, workers: int = 1, env: dict | None = None, *,
                  threads: int = 1, startup_timeout: float = 60.0, extra_args: tuple[str, ...] = (),
-                 admin_token: str | None = None) -> None:
+                 admin_token: str | None = None, die_with_parent: bool = True) -> None:
         self.scenario = scenario
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -137,13 +160,25 @@ class SimulatorProcess:
         command = [sys.executable, "-m", "gunicorn", "simulator.serving.wsgi:app", "-b", f"127.0.0.1:{self.port}",
                    "-w", str(workers), "--threads", str(threads), "--preload", "--timeout", "300",
                    "--limit-request-line", str(LIMIT_REQUEST_LINE), "--log-level", "warning", *extra_args]
-        self.process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT)
+        handle, self._log_path = tempfile.mkstemp(prefix="pisim-", suffix=".log")
+        os.close(handle)
+        with open(self._log_path, "ab") as log:  # appends: what output() reads never moves where it writes
+            self.process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log,
+                                            stderr=subprocess.STDOUT,
+                                            preexec_fn=_die_with_parent if die_with_parent and _prctl else None)
         try:
-            wait_for_health(self.url, self.process, timeout=startup_timeout)
+            wait_for_health(self.url, self.process, timeout=startup_timeout, output=self.output)
         except RuntimeError:
             self.stop()
             raise
+
+    def output(self) -> str:
+        """What the server has written so far (gunicorn's and the app's log lines)."""
+        try:
+            with open(self._log_path, "rb") as log:
+                return log.read().decode(errors="replace")
+        except FileNotFoundError:  # stopped
+            return ""
 
     @property
     def pid(self) -> int:
@@ -164,8 +199,8 @@ class SimulatorProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(10)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._log_path)
 
     def __enter__(self) -> SimulatorProcess:
         return self

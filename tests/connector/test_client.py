@@ -305,7 +305,6 @@ def basic_server():
     server = SimulatorProcess("qa-faults", env={"PISIM_QA_PASSWORD": QA_PASSWORD})
     yield server
     server.stop()
-    server.process.stdout.close()
 
 
 @pytest.fixture()
