@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 import msgspec
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -11,6 +12,7 @@ from connector.convert import StreamInfo
 from connector.convert import ordinals
 from connector.convert import recorded_rows
 from connector.convert import timestamps_ns
+from connector.convert import utc_dates
 from connector.convert import value_columns
 from connector.tables import RecordedValues
 from connector.wire import TIMED_VALUES
@@ -225,3 +227,12 @@ def test_a_page_of_only_good_numbers_has_no_errors():
 def test_a_value_that_is_no_json_pi_knows_is_still_refused_by_the_decoder():
     with pytest.raises(msgspec.ValidationError):
         TIMED_VALUES.decode(b'{"Items": [{"Timestamp": 12, "Value": 1}]}')
+
+
+def test_utc_dates_match_arrows_cast_either_side_of_midnight_and_the_epoch():
+    ns = np.array([0, -1, 86_400 * 10**9 - 1, 86_400 * 10**9, 1_764_028_799_999_999_999, 1_764_028_800_000_000_000,
+                   -86_400 * 10**9, -86_400 * 10**9 - 1], dtype=np.int64)
+    expected = pa.array(ns, pa.int64()).cast(pa.timestamp("ns", tz="UTC")).cast(pa.date32())
+    assert utc_dates(ns).equals(expected)
+    assert utc_dates(ns).to_pylist()[:4] == [dt.date(1970, 1, 1), dt.date(1969, 12, 31), dt.date(1970, 1, 1),
+                                            dt.date(1970, 1, 2)]
