@@ -7,8 +7,13 @@ read_table_deletes, and for the value tables get_partitions / read_partition / l
 planned by `connector.plan` and read with the jobs' readers.
 
 Offsets are never None and chain exactly. Value tables are read in half-open windows
-[offset, end) (whole steps for interpolated and summary values) and the offset returned is the
-window's end; a call that finds nothing new returns its start offset, which stops the framework.
+[offset - lookback, end) (whole steps for interpolated and summary values; never before the first
+offset's start, kept in the offset as `origin_ns`) and the offset returned is the window's end; a
+call that finds nothing new returns its start offset, which stops the framework. The lookback
+(option `lookback`, default 10m as the CLI's) re-reads what PI may have received late or edited
+since: the value tables are CDC tables sequenced by `ingested_at`, so a re-read row replaces the
+one read before under the same key, and recorded values deleted from PI within the lookback come
+back from read_table_deletes.
 Points and AF tables (`cdc_with_deletes`, sequenced by `ingested_at`) return a digest of what they
 read: the same digest again means nothing changed, so the call returns no rows and stops; their
 deletes offset lists the keys seen, and a key gone since is returned as a deleted record. The
@@ -23,11 +28,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 from collections.abc import Iterator
 from collections.abc import Sequence
 
 import msgspec
 
+from . import updates
 from .client import PIClient
 from .config import resolve_time
 from picommon.pitime import timestamp as parse_server_time
@@ -38,6 +45,7 @@ from .jobs.assets import read_af
 from .jobs.eventframes import FRAME_FIELDS
 from .jobs.eventframes import _frame_row
 from .paging import format_ns
+from .paging import parse_ns
 from .plan import Part
 from .plan import plan_spans
 from .plan import read_part
@@ -63,6 +71,8 @@ except ImportError:  # pragma: no cover - the package is not on PyPI
 OFFERED = (Points, RecordedValues, InterpolatedValues, SummaryValues, AFElements, AFAttributes, EventFrames)
 VALUE_TABLES = (RecordedValues, InterpolatedValues, SummaryValues)
 KEYED = (Points, AFElements, AFAttributes)  # snapshots of what exists: cdc_with_deletes by key
+LOOKBACK = "10m"  # the value tables' default re-read, as recorded.lookback's
+MARKER_REFRESH_S = 300  # a delete offset's markers are renewed at least this often (PI expires old ones)
 
 
 class PIConnector(*BASES):  # type: ignore[misc]
@@ -71,6 +81,8 @@ class PIConnector(*BASES):  # type: ignore[misc]
     def __init__(self, options: dict[str, str], *, client: PIClient | None = None) -> None:
         """`client`: one already made for these options (a Spark worker's)."""
         self.options = dict(options or {})
+        if not str(self.options.get("lookback") or "").strip():
+            self.options["lookback"] = LOOKBACK
         self.base = parse_options(self.options, where="<lakeflow options>", strict=False)
         self.config = self.base.config
         self.client = client or PIClient.from_config(self.config)
@@ -96,10 +108,14 @@ class PIConnector(*BASES):  # type: ignore[misc]
         metadata = {"primary_keys": list(table.primary_keys), "ingestion_type": table.ingestion_type}
         if table.cursor_field:
             metadata["cursor_field"] = table.cursor_field
-        if table is EventFrames:  # CDC sequences a frame's versions (open, then closed) by when they were read
+        if table is EventFrames or table in VALUE_TABLES:
+            # CDC sequences a row's versions by when they were read: a frame read open, then closed; a
+            # value re-read in the lookback after PI edited it
             metadata["cursor_field"] = "ingested_at"
         if table in KEYED:  # a re-read is sequenced by when it was read; keys gone from PI are deletes
             metadata.update(ingestion_type="cdc_with_deletes", cursor_field="ingested_at")
+        if table is RecordedValues:  # values PI removes come from Stream Updates (read_table_deletes)
+            metadata["ingestion_type"] = "cdc_with_deletes"
         return metadata
 
     def read_table(self, table_name: str, start_offset: dict | None,
@@ -118,11 +134,14 @@ class PIConnector(*BASES):  # type: ignore[misc]
 
     def read_table_deletes(self, table_name: str, start_offset: dict | None,
                            table_options: dict[str, str] | None) -> tuple[Iterator[dict], dict]:
-        """Keys the previous offset saw that PI no longer has (deleted points, removed AF objects)."""
+        """Keys the previous offset saw that PI no longer has (deleted points, removed AF objects), or
+        for recorded_values the events PI removed since the offset's Stream Updates markers."""
         table = self._table(table_name)
+        if table is RecordedValues:
+            return self._value_deletes(self._options(table, table_options), start_offset or {})
         if table not in KEYED:
             raise ValueError(f"{table_name!r} is not a cdc_with_deletes table; deletes are read for: "
-                             f"{', '.join(t.name for t in KEYED)}")
+                             f"{', '.join(t.name for t in (RecordedValues, *KEYED))}")
         now = dt.datetime.now(dt.timezone.utc)
         keys = sorted({r["web_id"] for r in self._snapshot(table, self._options(table, table_options))})
         known = (start_offset or {}).get("keys")
@@ -134,6 +153,37 @@ class PIConnector(*BASES):  # type: ignore[misc]
         gone = sorted(set(msgspec.json.decode(known)) - set(keys))
         return iter([{"web_id": w, "ingested_at": now, "run_id": "lakeflow"} for w in gone]), offset
 
+    def _value_deletes(self, options: ReadOptions, offset: dict) -> tuple[Iterator[dict], dict]:
+        """Recorded values PI removed since the offset's markers, as delete records of their keys.
+
+        The first call registers every tag (nothing removed before it is known); a tag new to the
+        selection or whose marker PI lost is registered again. Removes at a timestamp delete its
+        highest ordinals: after r removes and a adds there, the c values PI now holds keep ordinals
+        0..c-1 and ordinals c..c+r-a-1 are gone. When nothing happened the offset is returned as it
+        came (the framework stops), until its markers are MARKER_REFRESH_S old."""
+        points = {p.web_id: p for p in self._discover(options)}
+        old = {w: m for w, m in (offset.get("markers") or {}).items() if w in points}
+        max_url = options.config.source.max_url_bytes
+        found = updates.retrieve(self.client, old, max_url)
+        fresh = {w: p.name for w, p in points.items() if w not in found.markers}
+        markers = {**found.markers, **(updates.register(self.client, fresh, max_url) if fresh else {})}
+        now = time.time()
+        quiet = not found.events and not fresh and set(old) == set(offset.get("markers") or {})
+        if offset and quiet and now - float(offset.get("issued_at", 0)) < MARKER_REFRESH_S:
+            return iter(()), offset
+        ingested_at = dt.datetime.now(dt.timezone.utc)
+        records = []
+        for web_id, events in found.events.items():
+            for ns, gone in sorted(_removed_per_timestamp(events).items()):
+                held = len(self.client.get_json(f"streams/{web_id}/recorded", {
+                    "startTime": format_ns(ns), "endTime": format_ns(ns), "selectedFields": "Items.Timestamp",
+                    "maxCount": 150_000}).get("Items", []))  # all the values left at that instant
+                stamp = parse_server_time(format_ns(ns))
+                records += [{"web_id": web_id, "tag": points[web_id].name, "timestamp_ns": ns, "ordinal": o,
+                             "timestamp": stamp, "date": stamp.date(), "ingested_at": ingested_at,
+                             "run_id": "lakeflow"} for o in range(held, held + gone)]
+        return iter(records), {"markers": markers, "issued_at": now}
+
     # -- partitions (SupportsPartitionedStream) ------------------------------------------------
 
     def is_partitioned(self, table_name: str) -> bool:
@@ -143,15 +193,25 @@ class PIConnector(*BASES):  # type: ignore[misc]
                       start_offset: dict | None = None) -> dict:
         table = self._value_table(table_name)
         options = self._options(table, table_options)
-        return {"end_ns": self._end_ns(table, options)}
+        latest = {"end_ns": self._end_ns(table, options)}
+        if start_offset and "origin_ns" in start_offset:
+            latest["origin_ns"] = int(start_offset["origin_ns"])
+        return latest
 
     def get_partitions(self, table_name: str, table_options: dict[str, str] | None,
                        start_offset: dict | None = None, end_offset: dict | None = None) -> Sequence[dict]:
-        """Parts of (start_offset, end_offset], or of the options' start..end for a batch read."""
+        """Parts of [start_offset - lookback, end_offset), or of the options' start..end for a batch read."""
         table = self._value_table(table_name)
         options = self._options(table, table_options)
-        start_ns = int(start_offset["end_ns"]) if start_offset else self._start_ns(table, options)
         end_ns = int(end_offset["end_ns"]) if end_offset else self._end_ns(table, options)
+        if start_offset:
+            start_ns = int(start_offset["end_ns"])
+            if end_ns <= start_ns:
+                return []
+            origin_ns = int(start_offset.get("origin_ns", start_ns))
+            start_ns = self._reread_from(start_ns, origin_ns, self._step(table, options), options)
+        else:
+            start_ns = self._start_ns(table, options)
         return [part.to_dict() for part in self._plan(table, options, start_ns, end_ns)]
 
     def read_partition(self, table_name: str, partition: dict,
@@ -215,16 +275,24 @@ class PIConnector(*BASES):  # type: ignore[misc]
                           tags_per_part=options.tags_per_part, max_count=options.max_count)
 
     def _values(self, table, options: ReadOptions, offset: dict):
-        """One window (at most `window` long) from the offset; its rows and its end."""
-        start_ns = int(offset["end_ns"]) if "end_ns" in offset else self._start_ns(table, options)
+        """One window (at most `window` long past the offset, and the lookback before it); its rows and its end."""
         step = self._step(table, options)
+        start_ns = int(offset["end_ns"]) if "end_ns" in offset else self._start_ns(table, options)
+        origin_ns = int(offset.get("origin_ns", start_ns))
         width = max(step, options.window_ns // step * step)
         end_ns = min(self._end_ns(table, options), start_ns + width)
         if end_ns <= start_ns:
-            return iter(()), offset if offset else {"end_ns": start_ns}
-        parts = self._plan(table, options, start_ns, end_ns)
+            return iter(()), offset if offset else {"end_ns": start_ns, "origin_ns": origin_ns}
+        parts = self._plan(table, options, self._reread_from(start_ns, origin_ns, step, options), end_ns)
         rows = [row for part in parts for row in _rows(read_part(self.client, options.config, part, run_id="lakeflow"))]
-        return iter(rows), {"end_ns": end_ns}
+        return iter(rows), {"end_ns": end_ns, "origin_ns": origin_ns}
+
+    @staticmethod
+    def _reread_from(start_ns: int, origin_ns: int, step: int, options: ReadOptions) -> int:
+        """Where a read from `start_ns` begins: the lookback before it, on the step grid, not before the origin."""
+        if not options.lookback_ns:
+            return start_ns
+        return max(min(origin_ns, start_ns), (start_ns - options.lookback_ns) // step * step)
 
     def _event_frames(self, options: ReadOptions, offset: dict):
         now_ns = self._now_ns()
@@ -260,6 +328,17 @@ class PIConnector(*BASES):  # type: ignore[misc]
             elements, attributes = read_af(self.client, db, self.config.source.web_id_type)
             rows.extend(_audited(row) for row in (elements if table is AFElements else attributes))
         return rows
+
+
+def _removed_per_timestamp(events: list[dict]) -> dict[int, int]:
+    """{timestamp_ns: removes - adds} where Stream Updates events removed more values than they added."""
+    net: dict[int, int] = {}
+    for event in events:
+        step = {"Remove": 1, "Add": -1}.get(event.get("Action", ""), 0)
+        if step:
+            ns = parse_ns(event["Timestamp"])
+            net[ns] = net.get(ns, 0) + step
+    return {ns: n for ns, n in net.items() if n > 0}
 
 
 def _rows(data) -> list[dict]:

@@ -28,18 +28,16 @@ from ..context import RunContext
 from ..context import TableReport
 from ..convert import StreamInfo
 from ..convert import recorded_rows
+from .. import updates
 from ..discovery import PointInfo
-from ..paging import url_group_size
 from ..errors import ConnectorError
 from ..tables import RecordedValues
 from ..wire import TimedValue
-from .recorded import MAX_URL_WEB_IDS
 from .recorded import RecordedJob
 from .reconcile import held_rows
 from .reconcile import write_batch
 
 MARKERS_FILE = "_follow_markers.json"
-MAX_ROUNDS = 100  # retrievals per run while updates keep bringing events (a moving clock always does)
 SAME = ("value", "string_value", "digital_code", "is_system", "good", "questionable", "substituted", "annotated")
 
 
@@ -94,55 +92,19 @@ class FollowJob:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _groups(self, values: list[str], sent: list[str]) -> list[list[str]]:
-        """`values` cut into groups whose URL, carrying their `sent` texts (WebIDs or markers), stays
-        under `source.max_url_bytes`."""
-        size = min(MAX_URL_WEB_IDS, url_group_size(self.ctx.client.base_url, sent,
-                                                   self.ctx.config.source.max_url_bytes))
-        return [values[i:i + size] for i in range(0, len(values), size)]
-
     # -- markers --------------------------------------------------------------------------------
 
     def _register(self, points: list[PointInfo]) -> dict[str, str]:
-        found = {}
-        names = {p.web_id: p.name for p in points}
-        client = self.ctx.client
-        for group in self._groups(list(names), list(names)):
-            body = client.post_json("streamsets/updates", params={"webId": group})  # PI takes the WebIDs in the query
-            for web_id, item in zip(group, body.get("Items", [])):
-                if item.get("Status") == "Failed":
-                    raise ConnectorError(f"tag {names[web_id]}: Stream Updates registration failed: "
-                                         f"{'; '.join(item.get('Exception', {}).get('Errors', []))}")
-                found[web_id] = item["LatestMarker"]
-        return found
+        return updates.register(self.ctx.client, {p.web_id: p.name for p in points},
+                                self.ctx.config.source.max_url_bytes)
 
     def _retrieve(self, markers: dict[str, str]) -> tuple[dict[str, list[dict]], dict[str, str], list[str]]:
         """Every event since the markers (chained), the next markers, and the tags whose marker failed."""
-        events: dict[str, list[dict]] = defaultdict(list)
-        latest = dict(markers)
-        failed: list[str] = []
-        asking = list(latest)
-        for _ in range(MAX_ROUNDS):
-            if not asking:
-                break
-            busy = []
-            for group in self._groups(asking, [latest[w] for w in asking]):
-                body = self.ctx.client.get_json("streamsets/updates", {"marker": [latest[w] for w in group]})
-                for web_id, item in zip(group, body.get("Items", [])):
-                    if item.get("Status") == "Failed":
-                        failed.append(web_id)
-                        self.ctx.log("marker_lost", level="warning", table=self.table.name, web_id=web_id,
-                                     message="; ".join(item.get("Exception", {}).get("Errors", []))
-                                     + " (read again from the cursor minus the lookback)")
-                        continue
-                    latest[web_id] = item["LatestMarker"]
-                    if item.get("Events"):
-                        events[web_id] += item["Events"]
-                        busy.append(web_id)
-            asking = busy
-        for web_id in failed:
-            latest.pop(web_id, None)
-        return events, latest, failed
+        found = updates.retrieve(self.ctx.client, markers, self.ctx.config.source.max_url_bytes)
+        for web_id, message in found.failed.items():
+            self.ctx.log("marker_lost", level="warning", table=self.table.name, web_id=web_id,
+                         message=message + " (read again from the cursor minus the lookback)")
+        return found.events, found.markers, list(found.failed)
 
     # -- applying -------------------------------------------------------------------------------
 

@@ -42,7 +42,8 @@ def truth(tiny):
 
 
 def connector(url: str, **options) -> PIConnector:
-    return PIConnector({"url": url + "/piwebapi", "start": START, "window": "30m", **options})
+    """No lookback unless asked (the default, 10m, is tested on its own): windows that chain exactly."""
+    return PIConnector({"url": url + "/piwebapi", "start": START, "window": "30m", "lookback": "0s", **options})
 
 
 def as_tuples(records: list[dict]) -> list[tuple]:
@@ -112,12 +113,14 @@ def test_read_table_metadata(sim_url):
     assert metadata == {
         # what exists in PI: re-reads sequenced by when they were read, keys gone from PI are deletes
         "points": {"primary_keys": ["web_id"], "ingestion_type": "cdc_with_deletes", "cursor_field": "ingested_at"},
-        "recorded_values": {"primary_keys": ["web_id", "timestamp_ns", "ordinal"], "ingestion_type": "cdc",
-                            "cursor_field": "timestamp_ns"},
+        # values: a lookback re-read replaces what was read before under the same key (sequenced by when
+        # it was read); recorded values PI removes come from Stream Updates
+        "recorded_values": {"primary_keys": ["web_id", "timestamp_ns", "ordinal"], "ingestion_type": "cdc_with_deletes",
+                            "cursor_field": "ingested_at"},
         "interpolated_values": {"primary_keys": ["web_id", "timestamp_ns"], "ingestion_type": "cdc",
-                                "cursor_field": "timestamp_ns"},
+                                "cursor_field": "ingested_at"},
         "summary_values": {"primary_keys": ["web_id", "summary_type", "calculation_basis", "duration", "start_ns"],
-                           "ingestion_type": "cdc", "cursor_field": "start_ns"},
+                           "ingestion_type": "cdc", "cursor_field": "ingested_at"},
         "af_elements": {"primary_keys": ["web_id"], "ingestion_type": "cdc_with_deletes",
                         "cursor_field": "ingested_at"},
         "af_attributes": {"primary_keys": ["web_id"], "ingestion_type": "cdc_with_deletes",
@@ -163,6 +166,25 @@ def test_recorded_offsets_chain_without_gaps_or_repeats(recorded_chain, truth):
     states = {r["digital_name"] for r in records if r["digital_name"] and not r["is_system"]}
     assert len(states) >= 2 and states <= {"Off", "On", "Fault"}
     assert {r["string_value"] for r in records if r["string_value"]} <= {"Alpha", "Bravo", "Charlie", "Delta"}
+
+
+def test_the_default_lookback_reads_the_last_10_minutes_again_and_the_keys_give_the_archive(sim_url, truth):
+    pi = PIConnector({"url": sim_url + "/piwebapi", "start": START, "window": "30m"})
+    batches, offsets = chain(pi, "recorded_values", {})
+    assert len(batches) == 9 and all(o["origin_ns"] == parse_ns(START) for o in offsets)
+    previous = parse_ns(START)
+    for k, (batch, offset) in enumerate(zip(batches[:-1], offsets)):
+        low = previous if k == 0 else previous - 600 * 10**9
+        assert batch and min(r["timestamp_ns"] for r in batch) >= low and max(r["timestamp_ns"] for r in batch) < \
+            offset["end_ns"]
+        if k:
+            assert any(r["timestamp_ns"] < previous for r in batch)  # the lookback was read again
+        previous = offset["end_ns"]
+    latest = {}
+    for batch in batches:
+        for r in batch:
+            latest[(r["web_id"], r["timestamp_ns"], r["ordinal"])] = r
+    assert sorted(as_tuples(list(latest.values()))) == truth  # upserted by key: the archive, once
 
 
 def test_recorded_records_fit_the_schema(recorded_chain):
