@@ -12,8 +12,8 @@ offset's start, kept in the offset as `origin_ns`) and the offset returned is th
 call that finds nothing new returns its start offset, which stops the framework. The lookback
 (option `lookback`, default 10m as the CLI's) re-reads what PI may have received late or edited
 since: the value tables are CDC tables sequenced by `ingested_at`, so a re-read row replaces the
-one read before under the same key, and recorded values deleted from PI within the lookback come
-back from read_table_deletes.
+one read before under the same key. Recorded values PI removes (at any age) come from
+read_table_deletes, which follows Stream Updates markers kept in its own offset.
 Points and AF tables (`cdc_with_deletes`, sequenced by `ingested_at`) return a digest of what they
 read: the same digest again means nothing changed, so the call returns no rows and stops; their
 deletes offset lists the keys seen, and a key gone since is returned as a deleted record. The
