@@ -34,6 +34,8 @@ STREAM_FIELDS = ";".join(["UnitsAbbreviation"] + [f"Items.{f}" for f in VALUE_FI
 
 #: Bytes of a stream set URL besides its webId parameters (path, times, maxCount, selectedFields...).
 URL_OVERHEAD = 640
+#: The most WebIDs (or markers) one stream set call carries, whatever room its URL has left.
+MAX_URL_WEB_IDS = 200
 
 
 def url_group_size(base_url: str, web_ids, max_url_bytes: int) -> int:

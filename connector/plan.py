@@ -22,9 +22,9 @@ from .context import NS
 from .context import RunContext
 from .discovery import PointInfo
 from .errors import PIRequestError
+from .paging import MAX_URL_WEB_IDS
 from .paging import url_group_size
 
-MAX_URL_WEB_IDS = 200
 RECORDED, INTERPOLATED, SUMMARY = "recorded_values", "interpolated_values", "summary_values"
 
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from dataclasses import field
 
 from .errors import ConnectorError
+from .paging import MAX_URL_WEB_IDS
 from .paging import url_group_size
-from .plan import MAX_URL_WEB_IDS
 
 MAX_ROUNDS = 100  # retrievals per call while updates keep bringing events (a moving clock always does)
 

@@ -28,6 +28,7 @@ from ..errors import PIRequestError
 from ..errors import UnknownPointError
 from ..errors import stream_error
 from ..paging import format_ns
+from ..paging import MAX_URL_WEB_IDS
 from ..paging import url_group_size
 from ..tables import InterpolatedValues
 from ..tables import SummaryValues
@@ -38,7 +39,6 @@ from .reconcile import NO_CURSOR
 from .reconcile import widen
 from .reconcile import write_batch
 
-MAX_URL_WEB_IDS = 200
 VALUE_FIELDS = "Items.WebId;Items.UnitsAbbreviation;Items.WebException;Items.Items"
 SUMMARY_FIELDS = "Items.WebId;Items.WebException;Items.Items.Type;Items.Items.Value"
 

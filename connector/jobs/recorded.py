@@ -23,6 +23,7 @@ from ..context import NS
 from ..context import RunContext
 from ..context import TableReport
 from ..discovery import PointInfo
+from ..paging import MAX_URL_WEB_IDS
 from ..paging import url_group_size
 from ..tables import RecordedValues
 from .reading import Readers
@@ -33,7 +34,6 @@ from .reading import WindowResult
 from .reading import WindowTask
 
 INITIAL_WINDOW_NS = 3600 * NS
-MAX_URL_WEB_IDS = 200
 
 
 @dataclass
