@@ -9,7 +9,6 @@ one by one. Columns are built with list comprehensions and one Arrow call each: 
 """
 from __future__ import annotations
 
-import operator
 import typing as t
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +25,6 @@ from .wire import TimedValue
 TS_NS = pa.timestamp("ns", tz="UTC")
 TS_US = pa.timestamp("us", tz="UTC")
 NS_PER_DAY = 86_400 * 10**9
-_ERRORS = operator.attrgetter("Errors")
 
 
 @dataclass(frozen=True)
@@ -127,9 +125,10 @@ def value_columns(items: Sequence[TimedValue], units: str | pa.Array) -> ValueCo
             system[i] = state.IsSystem
         digital_name = pa.array(names, type=pa.string())
         digital_code = pa.array(codes, type=pa.int32())
-    if any(map(_ERRORS, items)):  # PI's per-value PropertyErrors (rare: looked for in C first)
-        for i in [i for i, item in enumerate(items) if item.Errors]:
-            problems.setdefault(i, []).extend(_property_errors(items[i].Errors or []))
+    found = [item.Errors for item in items]  # PI's per-value PropertyErrors: rare, so counted in C first
+    if found.count(None) != n:
+        for i in [i for i, errors in enumerate(found) if errors]:
+            problems.setdefault(i, []).extend(_property_errors(found[i] or []))
     errors = pa.nulls(n, pa.string())
     if problems:
         messages: list[str | None] = [None] * n
