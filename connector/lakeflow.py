@@ -21,8 +21,8 @@ writing side (Delta, MERGE) is the framework's.
 
 Options (strings, as Lakeflow passes them, init options overridden by table options): see
 `connector.spark.options` (url, auth/auth_type, username, password, token, verify, dataServer,
-tags or tag_filter, start (default *-1d), window (max window per call, default 1h), interval,
-summaryType, summaryDuration, tagsPerPartition, maxCount, ...).
+tags or tag_filter, start (default *-1d), window (max window per call, default 1h), lookback
+(default 10m), interval, summaryType, summaryDuration, tagsPerPartition, maxCount, ...).
 """
 from __future__ import annotations
 
