@@ -125,10 +125,10 @@ def value_columns(items: Sequence[TimedValue], units: str | pa.Array) -> ValueCo
             system[i] = state.IsSystem
         digital_name = pa.array(names, type=pa.string())
         digital_code = pa.array(codes, type=pa.int32())
-    found = [item.Errors for item in items]  # PI's per-value PropertyErrors: rare, so counted in C first
-    if found.count(None) != n:
-        for i in [i for i, errors in enumerate(found) if errors]:
-            problems.setdefault(i, []).extend(_property_errors(found[i] or []))
+    item_errors = [item.Errors for item in items]  # PI's per-value PropertyErrors: rare, so counted in C first
+    if item_errors.count(None) != n:
+        for i in [i for i, errors in enumerate(item_errors) if errors]:
+            problems.setdefault(i, []).extend(_property_errors(item_errors[i] or []))
     errors = pa.nulls(n, pa.string())
     if problems:
         messages: list[str | None] = [None] * n
