@@ -2,6 +2,8 @@
 the contract) and under gunicorn on a free loopback port (for clients that speak HTTP)."""
 from __future__ import annotations
 
+import contextlib
+import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -41,6 +43,22 @@ def default_scenario():
     from simulator.scenario import load_scenario
 
     return load_scenario("default", now=PINNED)
+
+
+@contextlib.contextmanager
+def serve(app):
+    """Serve `app` on 127.0.0.1 (a free port) in a thread, in this process; yields the base URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
 
 
 def contract_app(scenario, **overrides):

@@ -8,13 +8,11 @@ land with the attribute values the simulator serves."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from pathlib import Path
 
 import orjson
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from connector.config import ConnectorConfig
 from connector.context import NS
@@ -25,6 +23,7 @@ from connector.state import Checkpoints
 from picommon import pitime
 from simulator.scenario import load_scenario
 from tests.conftest import contract_app
+from tests.conftest import serve
 
 pytestmark = pytest.mark.e2e
 
@@ -38,31 +37,23 @@ SECOND = pitime.TICKS_PER_SECOND
 
 
 class Realtime:
-    """realtime-frames.yaml served on a loopback port, its clock pinned and moved by the test."""
+    """realtime-frames.yaml served on a loopback port (`url`), its clock pinned and moved by the test."""
 
-    def __init__(self) -> None:
-        app = contract_app(load_scenario(SCENARIO, now=LOADED))
+    def __init__(self, app, url: str) -> None:
         self.backend = app.extensions["pisim"]
         self.loaded = self.backend.now()
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.url = url
 
     def at(self, seconds: float) -> None:
         """Set the server's clock to LOADED + `seconds`."""
         self.backend.set_now(self.loaded + int(seconds * SECOND))
 
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.thread.join()
-
 
 @pytest.fixture()
 def realtime():
-    served = Realtime()
-    yield served
-    served.stop()
+    app = contract_app(load_scenario(SCENARIO, now=LOADED))
+    with serve(app) as url:
+        yield Realtime(app, url)
 
 
 def config(url: str, lake, **frames) -> ConnectorConfig:

@@ -5,11 +5,9 @@ archive as of that run's time. An expired marker falls back to the lookback re-r
 from __future__ import annotations
 
 import dataclasses
-import threading
 
 import pytest
 from click.testing import CliRunner
-from werkzeug.serving import make_server
 
 from connector.cli import main
 from connector.config import ConnectorConfig
@@ -23,6 +21,7 @@ from simulator.scenario import load_scenario
 from simulator.settings import Settings
 
 from tests.conftest import contract_app
+from tests.conftest import serve
 from tests.connector.groundtruth import NS_PER_TICK
 from tests.connector.groundtruth import expected_rows
 from tests.connector.groundtruth import table_rows
@@ -38,12 +37,8 @@ MINUTE = 60 * 10**7
 def living():
     scenario = load_scenario("living", now="2026-11-25T06:00:00Z")
     app = contract_app(scenario)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield scenario, app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    with serve(app) as url:
+        yield scenario, app, url
 
 
 def config(url: str, lake) -> ConnectorConfig:

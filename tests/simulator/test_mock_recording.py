@@ -1,37 +1,21 @@
 """Tests for simulator.mock.recording: proxying to a local upstream, mappings, snapshot, files, client."""
 from __future__ import annotations
 
-import contextlib
 import json
 import socket
-import threading
 
 import pytest
 import requests
 from flask import Flask
 from flask import request
-from werkzeug.serving import make_server
 
 from simulator.pi import errors
 from simulator import mock
 from simulator.mock import recording
 from simulator.mock.journal import LoggedRequest
+from tests.conftest import serve
 
 SECRET = "Basic YWxpY2U6czNjcmV0"  # alice:s3cret
-
-
-@contextlib.contextmanager
-def serve(app):
-    """Serve `app` on 127.0.0.1 (a free port) in a thread; yields the base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def make_upstream():
