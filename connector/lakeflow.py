@@ -171,7 +171,7 @@ class PIConnector(*BASES):  # type: ignore[misc]
         quiet = not found.events and not fresh and set(old) == set(offset.get("markers") or {})
         if offset and quiet and now - float(offset.get("issued_at", 0)) < MARKER_REFRESH_S:
             return iter(()), offset
-        ingested_at = dt.datetime.now(dt.timezone.utc)
+        ingested_at = dt.datetime.fromtimestamp(now, dt.timezone.utc)
         records = []
         for web_id, events in found.events.items():
             for ns, gone in sorted(_removed_per_timestamp(events).items()):
@@ -330,11 +330,14 @@ class PIConnector(*BASES):  # type: ignore[misc]
         return rows
 
 
+_NET_CHANGE = {"Remove": 1, "Add": -1}  # what a Stream Updates action does to the count at its timestamp
+
+
 def _removed_per_timestamp(events: list[dict]) -> dict[int, int]:
     """{timestamp_ns: removes - adds} where Stream Updates events removed more values than they added."""
     net: dict[int, int] = {}
     for event in events:
-        step = {"Remove": 1, "Add": -1}.get(event.get("Action", ""), 0)
+        step = _NET_CHANGE.get(event.get("Action", ""), 0)
         if step:
             ns = parse_ns(event["Timestamp"])
             net[ns] = net.get(ns, 0) + step
