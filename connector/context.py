@@ -9,6 +9,8 @@ from dataclasses import field
 
 import pyarrow as pa
 
+from picommon.pitime import to_ns
+
 from .client import PIClient
 from .config import ConnectorConfig
 from .config import resolve_time
@@ -17,10 +19,6 @@ from .state import Checkpoints
 from .tables import RunLog
 
 NS = 1_000_000_000
-
-
-def to_ns(value: dt.datetime) -> int:
-    return int(value.timestamp()) * NS + value.microsecond * 1000
 
 
 @dataclass

@@ -37,8 +37,9 @@ import msgspec
 from . import updates
 from .client import PIClient
 from .config import resolve_time
+from picommon.pitime import from_ns
 from picommon.pitime import timestamp as parse_server_time
-from .context import to_ns
+from picommon.pitime import to_ns
 from .discovery import discover
 from .jobs.assets import find_databases
 from .jobs.assets import read_af
@@ -178,7 +179,7 @@ class PIConnector(*BASES):  # type: ignore[misc]
                 held = len(self.client.get_json(f"streams/{web_id}/recorded", {
                     "startTime": format_ns(ns), "endTime": format_ns(ns), "selectedFields": "Items.Timestamp",
                     "maxCount": 150_000}).get("Items", []))  # all the values left at that instant
-                stamp = parse_server_time(format_ns(ns))
+                stamp = from_ns(ns)
                 records += [{"web_id": web_id, "tag": points[web_id].name, "timestamp_ns": ns, "ordinal": o,
                              "timestamp": stamp, "date": stamp.date(), "ingested_at": ingested_at,
                              "run_id": "lakeflow"} for o in range(held, held + gone)]
@@ -258,7 +259,7 @@ class PIConnector(*BASES):  # type: ignore[misc]
         return 1 if table is RecordedValues else options.step_ns
 
     def _start_ns(self, table, options: ReadOptions) -> int:
-        now = parse_server_time(format_ns(self._now_ns()))
+        now = from_ns(self._now_ns())
         step = self._step(table, options)
         return to_ns(resolve_time(options.start, now)) // step * step
 
@@ -297,7 +298,7 @@ class PIConnector(*BASES):  # type: ignore[misc]
     def _event_frames(self, options: ReadOptions, offset: dict):
         now_ns = self._now_ns()
         start_ns = int(offset["end_ns"]) if "end_ns" in offset else to_ns(
-            resolve_time(options.start, parse_server_time(format_ns(now_ns))))
+            resolve_time(options.start, from_ns(now_ns)))
         still_open = list(offset.get("open", []))
         if now_ns <= start_ns and not still_open:
             return iter(()), offset if offset else {"end_ns": start_ns, "open": []}

@@ -29,6 +29,7 @@ MAX_TICKS = (dt.date(MAX_YEAR, 12, 31).toordinal() - dt.date(1970, 1, 1).toordin
 _UTC = zoneinfo.ZoneInfo("UTC")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+_MICROSECOND = dt.timedelta(microseconds=1)
 
 _HINT = ("expected a PI time such as '*', '*-1h', 't', 'y+8h', 'mon', 'jan', '25', '2026', "
          "'2026-11-25T13:05:00Z', '2026-11-25 13:05:00', '11/25/2026 1:05 PM', '25-Nov-26 13:05:00', "
@@ -675,7 +676,19 @@ def timestamp_ns(text: str) -> int:
 
 def timestamp(text: str) -> dt.datetime:
     """`timestamp_ns` as a UTC-aware datetime (microseconds; finer digits are truncated)."""
-    return _EPOCH + dt.timedelta(microseconds=timestamp_ns(text) // 1000)
+    return from_ns(timestamp_ns(text))
+
+
+def from_ns(ns: int) -> dt.datetime:
+    """Nanoseconds since the epoch as a UTC-aware datetime (microseconds, floored: 1 ns before the
+    epoch is 1969-12-31T23:59:59.999999)."""
+    return _EPOCH + dt.timedelta(microseconds=ns // 1000)
+
+
+def to_ns(value: dt.datetime) -> int:
+    """An aware datetime as nanoseconds since the epoch, exactly (before 1970 too); a naive one is
+    refused (TypeError), never read as the machine's local time."""
+    return (value - _EPOCH) // _MICROSECOND * 1000
 
 
 # --------------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from ..config import parse_duration
 from ..context import NS
 from ..context import RunContext
 from ..context import TableReport
+from picommon.pitime import from_ns
 from picommon.pitime import timestamp as parse_server_time
 from ..convert import StreamInfo
 from ..convert import value_rows
@@ -234,12 +235,12 @@ def _summary_rows(point: PointInfo, stream: dict, start_ns: int, step_ns: int, c
         out.append({
             "web_id": point.web_id, "tag": point.name, "summary_type": kind,
             "calculation_basis": config.calculation_basis, "duration": config.duration,
-            "start": parse_server_time(format_ns(begin)), "start_ns": begin,
-            "end": parse_server_time(format_ns(begin + step_ns)),
+            "start": from_ns(begin), "start_ns": begin,
+            "end": from_ns(begin + step_ns),
             "value": None if system or raw is None or isinstance(raw, bool) else float(raw),
             "value_timestamp": parse_server_time(stamp) if stamp else None, "is_system": system,
             "digital_name": raw.get("Name") if isinstance(raw, dict) else None,
             "good": bool(value.get("Good", not system)),
-            "units": value.get("UnitsAbbreviation"), "date": parse_server_time(format_ns(begin)).date(),
+            "units": value.get("UnitsAbbreviation"), "date": from_ns(begin).date(),
         })
     return out

@@ -21,10 +21,9 @@ from pyspark.sql.datasource import InputPartition
 from pyspark.sql.types import StructType
 
 from ..config import resolve_time
-from picommon.pitime import timestamp as parse_server_time
-from ..context import to_ns
+from picommon.pitime import from_ns
+from picommon.pitime import to_ns
 from ..errors import ConfigError
-from ..paging import format_ns
 from ..tables import TABLES
 from . import partitions
 from .partitions import PIPartition  # a bare name: the reader's partitions() method hides the module
@@ -72,7 +71,7 @@ class PIBatchReader(DataSourceReader):
             return [PIPartition(None)]
         client = partitions.client_for(options)
         server, now_ns = partitions.server_now_ns(client, options)
-        now = parse_server_time(format_ns(now_ns))
+        now = from_ns(now_ns)
         start_ns, end_ns = to_ns(resolve_time(options.start, now)), to_ns(resolve_time(options.end, now))
         if end_ns < start_ns:
             raise ConfigError(f"expected an end after start ({options.start}), got {options.end!r}",

@@ -14,7 +14,7 @@ from pyspark.sql.datasource import InputPartition
 
 from ..client import PIClient
 from picommon.pitime import timestamp as parse_server_time
-from ..context import to_ns
+from picommon.pitime import to_ns
 from ..discovery import PointInfo
 from ..discovery import discover
 from ..plan import RECORDED

@@ -20,9 +20,8 @@ from pyspark.sql.datasource import InputPartition
 from pyspark.sql.streaming.datasource import SupportsTriggerAvailableNow
 
 from ..config import resolve_time
-from picommon.pitime import timestamp as parse_server_time
-from ..context import to_ns
-from ..paging import format_ns
+from picommon.pitime import from_ns
+from picommon.pitime import to_ns
 from . import partitions
 from .partitions import PIPartition  # a bare name: the reader's partitions() method hides the module
 from .options import ReadOptions
@@ -55,7 +54,7 @@ class PIStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
 
     def initialOffset(self) -> dict:
         server, now_ns = self._now()
-        origin = to_ns(resolve_time(self.options.start, parse_server_time(format_ns(now_ns))))
+        origin = to_ns(resolve_time(self.options.start, from_ns(now_ns)))
         origin = origin // self._step() * self._step()
         return {"origin_ns": origin, "cursors": {w: origin for w in self._discover(server)}}
 

@@ -519,3 +519,33 @@ def test_wire_timestamps_are_one_instant_whatever_their_form(text, expected):
     assert parse_time(text, now=NOW) == expected // 100  # the fast path and the full parser agree
     assert timestamp(text) == dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(
         microseconds=expected // 1000)
+
+
+# --------------------------------------------------------------------------------------------------
+# nanoseconds <-> datetimes
+
+@pytest.mark.parametrize(("ns", "expected"), [
+    (0, dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)),
+    (1_764_547_205_123_456_700, dt.datetime(2025, 12, 1, 0, 0, 5, 123456, tzinfo=dt.timezone.utc)),
+    (-1, dt.datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=dt.timezone.utc)),  # floored, not towards 0
+    (-500_000_000, dt.datetime(1969, 12, 31, 23, 59, 59, 500000, tzinfo=dt.timezone.utc)),
+])
+def test_from_ns_floors_to_microseconds(ns, expected):
+    assert pitime.from_ns(ns) == expected
+
+
+@given(st.integers(min_value=-10**18, max_value=2 * 10**18))
+def test_to_ns_inverts_from_ns_to_the_microsecond(ns):
+    assert pitime.to_ns(pitime.from_ns(ns)) == ns // 1000 * 1000
+
+
+def test_to_ns_is_exact_before_the_epoch_and_across_zones():
+    half_second_before = dt.datetime(1969, 12, 31, 23, 59, 59, 500000, tzinfo=dt.timezone.utc)
+    assert pitime.to_ns(half_second_before) == -500_000_000  # int(timestamp()) would give +500 ms
+    sydney = dt.datetime(2026, 12, 7, 14, 0, tzinfo=zoneinfo.ZoneInfo("Australia/Sydney"))
+    assert pitime.to_ns(sydney) == pitime.timestamp_ns("2026-12-07T03:00:00Z")
+
+
+def test_to_ns_refuses_a_naive_datetime():
+    with pytest.raises(TypeError):
+        pitime.to_ns(dt.datetime(2026, 12, 7))  # never the machine's local time, silently
