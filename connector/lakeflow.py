@@ -41,6 +41,7 @@ from picommon.pitime import from_ns
 from picommon.pitime import timestamp as parse_server_time
 from picommon.pitime import to_ns
 from .discovery import discover
+from .errors import PIRequestError
 from .jobs.assets import find_databases
 from .jobs.assets import read_af
 from .jobs.eventframes import FRAME_FIELDS
@@ -74,6 +75,7 @@ VALUE_TABLES = (RecordedValues, InterpolatedValues, SummaryValues)
 KEYED = (Points, AFElements, AFAttributes)  # snapshots of what exists: cdc_with_deletes by key
 LOOKBACK = "10m"  # the value tables' default re-read, as recorded.lookback's
 MARKER_REFRESH_S = 300  # a delete offset's markers are renewed at least this often (PI expires old ones)
+HELD_PER_BATCH = 100  # instants counted per batch call by the delete flow
 
 
 class PIConnector(*BASES):  # type: ignore[misc]
@@ -173,17 +175,36 @@ class PIConnector(*BASES):  # type: ignore[misc]
         if offset and quiet and now - float(offset.get("issued_at", 0)) < MARKER_REFRESH_S:
             return iter(()), offset
         ingested_at = dt.datetime.fromtimestamp(now, dt.timezone.utc)
+        removed = [(web_id, ns, gone) for web_id, events in found.events.items()
+                   for ns, gone in sorted(_removed_per_timestamp(events).items())]
         records = []
-        for web_id, events in found.events.items():
-            for ns, gone in sorted(_removed_per_timestamp(events).items()):
-                held = len(self.client.get_json(f"streams/{web_id}/recorded", {
-                    "startTime": format_ns(ns), "endTime": format_ns(ns), "selectedFields": "Items.Timestamp",
-                    "maxCount": 150_000}).get("Items", []))  # all the values left at that instant
-                stamp = from_ns(ns)
-                records += [{"web_id": web_id, "tag": points[web_id].name, "timestamp_ns": ns, "ordinal": o,
-                             "timestamp": stamp, "date": stamp.date(), "ingested_at": ingested_at,
-                             "run_id": "lakeflow"} for o in range(held, held + gone)]
+        for (web_id, ns, gone), held in zip(removed, self._held_at([(w, ns) for w, ns, _ in removed])):
+            stamp = from_ns(ns)
+            records += [{"web_id": web_id, "tag": points[web_id].name, "timestamp_ns": ns, "ordinal": o,
+                         "timestamp": stamp, "date": stamp.date(), "ingested_at": ingested_at,
+                         "run_id": "lakeflow"} for o in range(held, held + gone)]
         return iter(records), {"markers": markers, "issued_at": now}
+
+    def _held_at(self, instants: list[tuple[str, int]]) -> list[int]:
+        """How many values PI holds now at each (web_id, ns): one recorded read of that instant per
+        sub-request, HELD_PER_BATCH to a batch call. A failed read raises: a guessed count would delete
+        the wrong ordinals."""
+        counts: list[int] = []
+        for start in range(0, len(instants), HELD_PER_BATCH):
+            chunk = instants[start:start + HELD_PER_BATCH]
+            answers = self.client.batch({str(i): {"Method": "GET", "Resource": f"streams/{web_id}/recorded?"
+                                                  f"startTime={format_ns(ns)}&endTime={format_ns(ns)}&"
+                                                  "selectedFields=Items.Timestamp&maxCount=150000"}
+                                         for i, (web_id, ns) in enumerate(chunk)})
+            for i, (web_id, ns) in enumerate(chunk):
+                answer = answers[str(i)]
+                content = answer.get("Content")
+                if answer.get("Status") != 200 or not isinstance(content, dict):
+                    raise PIRequestError(f"batch: reading what {web_id} holds at {format_ns(ns)} to delete the "
+                                         f"removed values failed: HTTP {answer.get('Status')}: {content}",
+                                         status=answer.get("Status"))
+                counts.append(len(content.get("Items") or []))
+        return counts
 
     # -- partitions (SupportsPartitionedStream) ------------------------------------------------
 

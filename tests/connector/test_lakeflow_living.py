@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import pytest
 
+from connector.errors import PIRequestError
 from connector.lakeflow import PIConnector
+from connector.paging import format_ns
 from tests.connector.test_follow_e2e import MINUTE
 from tests.connector.test_follow_e2e import START
 from tests.connector.test_follow_e2e import TAGS
@@ -93,3 +95,43 @@ def test_lakeflow_recorded_values_stay_equal_to_a_living_archive(living):  # noq
     assert changed > 0 and removed > 0  # the archive did change under the table, not only grow
     assert metadata == {"primary_keys": ["web_id", "timestamp_ns", "ordinal"], "ingestion_type": "cdc_with_deletes",
                         "cursor_field": "ingested_at"}
+
+
+def removals_ahead(living, least: int = 1):  # noqa: F811 (the fixture)
+    """A connector, and a delete offset from which the next call finds at least `least` removed
+    instants: the clock moved 20 min at a time (each round's removals consumed) until one does."""
+    _, app, url = living
+    server = app.extensions["pisim"]
+    pi = PIConnector({"url": url + "/piwebapi", "tags": ",".join(TAGS), "start": START, "lookback": "2h"})
+    _, offset = pi.read_table_deletes("recorded_values", {}, {})
+    for _ in range(50):
+        server.set_now(server.now() + 20 * MINUTE)
+        peek = PIConnector({"url": url + "/piwebapi", "tags": ",".join(TAGS), "start": START, "lookback": "2h"})
+        records, after = peek.read_table_deletes("recorded_values", offset, {})
+        if len({(r["web_id"], r["timestamp_ns"]) for r in records}) >= least:
+            return pi, offset  # markers are cursors: read again from `offset`, the same events come back
+        offset = after
+    raise AssertionError(f"the living archive removed fewer than {least} values at once in 50 rounds")
+
+
+def test_lakeflow_delete_flow_counts_what_is_left_in_batches(living, monkeypatch):  # noqa: F811
+    pi, offset = removals_ahead(living, least=3)
+    monkeypatch.setattr("connector.lakeflow.HELD_PER_BATCH", 2)
+    calls: list[dict] = []
+    batch = pi.client.batch
+    monkeypatch.setattr(pi.client, "batch", lambda requests: calls.append(requests) or batch(requests))
+    records, _ = pi.read_table_deletes("recorded_values", offset, {})
+    instants = {(r["web_id"], r["timestamp_ns"]) for r in records}
+    assert len(instants) >= 3
+    assert [len(c) for c in calls] == [2] * (len(instants) // 2) + [1] * (len(instants) % 2)
+    sent = [(r["Resource"].split("/")[1], r["Resource"].split("startTime=")[1].split("&")[0])
+            for c in calls for r in c.values()]
+    assert sorted(sent) == sorted((w, format_ns(ns)) for w, ns in instants)  # one read per instant, none twice
+
+
+def test_lakeflow_delete_flow_raises_when_a_count_cannot_be_read(living, monkeypatch):  # noqa: F811
+    pi, offset = removals_ahead(living)
+    monkeypatch.setattr(pi.client, "batch", lambda requests: {
+        key: {"Status": 502, "Headers": {}, "Content": {"Errors": ["the archive is busy"]}} for key in requests})
+    with pytest.raises(PIRequestError, match=r"holds at .*Z to delete the removed values failed: HTTP 502"):
+        pi.read_table_deletes("recorded_values", offset, {})
