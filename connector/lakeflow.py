@@ -34,12 +34,13 @@ from collections.abc import Sequence
 
 import msgspec
 
-from . import updates
-from .client import PIClient
-from .config import resolve_time
 from picommon.pitime import from_ns
 from picommon.pitime import timestamp as parse_server_time
 from picommon.pitime import to_ns
+
+from . import updates
+from .client import PIClient
+from .config import resolve_time
 from .discovery import discover
 from .errors import PIRequestError
 from .jobs.assets import find_databases

@@ -16,12 +16,13 @@ from dataclasses import field
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from picommon.pitime import from_ns
+from picommon.pitime import timestamp as parse_server_time
+
 from ..config import parse_duration
 from ..context import NS
 from ..context import RunContext
 from ..context import TableReport
-from picommon.pitime import from_ns
-from picommon.pitime import timestamp as parse_server_time
 from ..convert import StreamInfo
 from ..convert import value_rows
 from ..discovery import PointInfo

@@ -20,9 +20,10 @@ from pyspark.sql.datasource import DataSourceReader
 from pyspark.sql.datasource import InputPartition
 from pyspark.sql.types import StructType
 
-from ..config import resolve_time
 from picommon.pitime import from_ns
 from picommon.pitime import to_ns
+
+from ..config import resolve_time
 from ..errors import ConfigError
 from ..tables import TABLES
 from . import partitions

@@ -12,9 +12,10 @@ from collections.abc import Iterator
 import pyarrow as pa
 from pyspark.sql.datasource import InputPartition
 
-from ..client import PIClient
 from picommon.pitime import timestamp as parse_server_time
 from picommon.pitime import to_ns
+
+from ..client import PIClient
 from ..discovery import PointInfo
 from ..discovery import discover
 from ..plan import RECORDED

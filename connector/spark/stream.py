@@ -12,6 +12,7 @@ offsets: a query restarted from its checkpoint location continues exactly where 
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pyarrow as pa
@@ -19,12 +20,15 @@ from pyspark.sql.datasource import DataSourceStreamReader
 from pyspark.sql.datasource import InputPartition
 from pyspark.sql.streaming.datasource import SupportsTriggerAvailableNow
 
-from ..config import resolve_time
 from picommon.pitime import from_ns
 from picommon.pitime import to_ns
+
+from ..config import resolve_time
 from . import partitions
 from .partitions import PIPartition  # a bare name: the reader's partitions() method hides the module
 from .options import ReadOptions
+
+log = logging.getLogger(__name__)
 
 
 class PIStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
@@ -34,6 +38,10 @@ class PIStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         self.options = options
         self.until_ns: int | None = None
         self._points: dict = {}
+        if not options.lookback_ns:
+            log.warning("pi stream of %s: lookback is 0, so values PI receives late (timestamped before a tag's "
+                        "cursor) are never read; set the lookback option (e.g. 10m) and MERGE the micro-batches "
+                        "by the table's key to keep them", options.table)
 
     # -- offsets ---------------------------------------------------------------------------------
 

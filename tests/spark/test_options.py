@@ -60,3 +60,18 @@ def test_unknown_options_pass_when_not_strict():
     assert parse_options({"url": URL, "somethingElse": "x"}, strict=False).table == "recorded_values"
     with pytest.raises(ConfigError, match="somethingelse"):
         parse_options({"url": URL, "somethingElse": "x"})
+
+
+def test_a_stream_without_lookback_warns_that_late_values_are_not_read(caplog):
+    from connector.spark.stream import PIStreamReader
+
+    with caplog.at_level("WARNING", logger="connector.spark.stream"):
+        PIStreamReader(parse_options({"url": URL, "tags": "A"}))
+    assert [r.getMessage() for r in caplog.records] == [
+        "pi stream of recorded_values: lookback is 0, so values PI receives late (timestamped before a tag's "
+        "cursor) are never read; set the lookback option (e.g. 10m) and MERGE the micro-batches by the table's "
+        "key to keep them"]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="connector.spark.stream"):
+        PIStreamReader(parse_options({"url": URL, "tags": "A", "lookback": "10m"}))
+    assert caplog.records == []
